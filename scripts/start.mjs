@@ -1,0 +1,105 @@
+// Starts the sample RAG backend and the gateway in front of it, for trying the gateway out.
+// Builds first when the compiled files are missing or older than the sources.
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const backendPort = Number(process.env.RAG_BACKEND_PORT ?? 8000);
+const gatewayCli = path.join(root, 'dist/src/cli.js');
+const backendMain = path.join(root, 'dist/examples/rag-backend/server.js');
+
+function newestModification(dir) {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const full = path.join(dir, entry.name);
+    newest = Math.max(
+      newest,
+      entry.isDirectory() ? newestModification(full) : statSync(full).mtimeMs,
+    );
+  }
+  return newest;
+}
+
+function buildIfNeeded() {
+  const built = existsSync(gatewayCli) && existsSync(backendMain);
+  const sources = Math.max(
+    newestModification(path.join(root, 'src')),
+    newestModification(path.join(root, 'examples')),
+  );
+  if (built && statSync(gatewayCli).mtimeMs >= sources) return;
+  console.log('building...');
+  const result = spawnSync('npx', ['tsc', '-p', 'tsconfig.build.json'], {
+    cwd: root,
+    stdio: 'inherit',
+  });
+  if (result.status !== 0) process.exit(result.status ?? 1);
+}
+
+async function waitFor(url, name, child) {
+  for (let attempt = 0; attempt < 100; attempt += 1) {
+    if (child.exitCode !== null) throw new Error(`${name} exited with code ${child.exitCode}`);
+    try {
+      const response = await fetch(url);
+      if (response.ok) return;
+    } catch {
+      // Not listening yet.
+    }
+    await sleep(100);
+  }
+  throw new Error(`${name} did not become ready at ${url} within 10 s`);
+}
+
+buildIfNeeded();
+const children = [];
+const backend = spawn(process.execPath, [backendMain, '--port', String(backendPort)], {
+  cwd: root,
+  stdio: ['ignore', 'ignore', 'inherit'],
+});
+children.push(backend);
+const gateway = spawn(process.execPath, [gatewayCli, 'serve', ...process.argv.slice(2)], {
+  cwd: root,
+  stdio: 'inherit',
+  env: { ...process.env, AGENTFLOW_GATEWAY_UPSTREAM_URL: `http://127.0.0.1:${backendPort}` },
+});
+children.push(gateway);
+
+function stopAll(signal) {
+  for (const child of children) if (child.exitCode === null) child.kill(signal);
+}
+process.on('SIGINT', () => stopAll('SIGINT'));
+process.on('SIGTERM', () => stopAll('SIGTERM'));
+gateway.on('exit', (code) => {
+  stopAll('SIGTERM');
+  process.exitCode = code ?? 1;
+});
+backend.on('exit', (code) => {
+  if (gateway.exitCode === null) {
+    console.error(`sample backend exited with code ${code}; stopping the gateway`);
+    stopAll('SIGTERM');
+  }
+});
+
+try {
+  await waitFor(`http://127.0.0.1:${backendPort}/health`, 'sample backend', backend);
+  await waitFor('http://127.0.0.1:9090/readyz', 'gateway', gateway);
+} catch (error) {
+  console.error(error.message);
+  stopAll('SIGTERM');
+  process.exit(1);
+}
+
+console.log(`
+sample RAG backend  http://127.0.0.1:${backendPort}
+gateway             http://127.0.0.1:8080   (admin: http://127.0.0.1:9090/metrics)
+
+Try:
+  curl -s http://127.0.0.1:8080/api/rag/query -H 'content-type: application/json' \\
+    -d '{"query":"How does AgentFlow handle document uploads?"}'
+  curl -sN http://127.0.0.1:8080/api/rag/query -H 'content-type: application/json' \\
+    -d '{"query":"What is AgentFlow?","stream":true}'
+
+Press Ctrl-C to stop both.
+`);

@@ -1,0 +1,106 @@
+#!/usr/bin/env node
+import { parseArgs } from 'node:util';
+import { MAIN_USAGE, SERVE_USAGE, VALIDATE_USAGE } from './cli/usage.js';
+import { ConfigError } from './config/config-error.js';
+import { loadConfig } from './config/load-config.js';
+import { loadPolicies } from './policy/load-policies.js';
+import { Gateway } from './server/gateway.js';
+
+const EXIT_RUNTIME_FAILURE = 1;
+const EXIT_USAGE = 2;
+
+const OPTIONS = {
+  config: { type: 'string' },
+  policies: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
+    process.stdout.write(MAIN_USAGE);
+    return command === undefined ? EXIT_USAGE : 0;
+  }
+  if (command !== 'serve' && command !== 'validate') {
+    process.stderr.write(`agentflow-gateway: unknown command "${command}"\n\n${MAIN_USAGE}`);
+    return EXIT_USAGE;
+  }
+  let values: { config?: string; policies?: string; help?: boolean };
+  try {
+    values = parseArgs({ args: rest, options: OPTIONS, allowPositionals: false }).values;
+  } catch (error) {
+    const usage = command === 'serve' ? SERVE_USAGE : VALIDATE_USAGE;
+    process.stderr.write(`agentflow-gateway ${command}: ${(error as Error).message}\n\n${usage}`);
+    return EXIT_USAGE;
+  }
+  if (values.help) {
+    process.stdout.write(command === 'serve' ? SERVE_USAGE : VALIDATE_USAGE);
+    return 0;
+  }
+  const configFile =
+    values.config ?? process.env['AGENTFLOW_GATEWAY_CONFIG'] ?? 'config/gateway.yaml';
+  try {
+    return command === 'serve'
+      ? await serve(configFile, values.policies)
+      : await validate(configFile, values.policies);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\n`);
+      return EXIT_USAGE;
+    }
+    throw error;
+  }
+}
+
+async function validate(configFile: string, policiesOverride: string | undefined): Promise<number> {
+  const issues: string[] = [];
+  let policiesDir = policiesOverride;
+  try {
+    policiesDir ??= (await loadConfig(configFile)).policiesDir;
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    issues.push(error.message);
+  }
+  if (policiesDir !== undefined) {
+    try {
+      const snapshot = await loadPolicies(policiesDir);
+      if (issues.length === 0) {
+        process.stdout.write(
+          `valid: ${configFile} and ${snapshot.files.length} policy file(s), ${snapshot.routes.length} route(s)\n`,
+        );
+        return 0;
+      }
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      issues.push(error.message);
+    }
+  }
+  process.stderr.write(`${issues.join('\n')}\n`);
+  return EXIT_USAGE;
+}
+
+async function serve(configFile: string, policiesDir: string | undefined): Promise<number> {
+  const gateway = await Gateway.start({ configFile, policiesDir });
+  await new Promise<void>((resolve) => {
+    const stop = (signal: NodeJS.Signals) => {
+      gateway.log.info({ signal }, 'signal received');
+      gateway.stop().then(resolve, (error: unknown) => {
+        gateway.log.error({ err: error }, 'shutdown failed');
+        resolve();
+      });
+    };
+    process.once('SIGTERM', stop);
+    process.once('SIGINT', stop);
+  });
+  return 0;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    process.stderr.write(`agentflow-gateway: ${(error as Error).stack ?? String(error)}\n`);
+    process.exitCode = EXIT_RUNTIME_FAILURE;
+  },
+);

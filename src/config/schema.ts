@@ -1,0 +1,67 @@
+import { z } from 'zod';
+import { byteSize, duration, host, port } from './fields.js';
+
+const listener = (defaults: { host: string; port: number }) =>
+  z.strictObject({
+    host: host().default(defaults.host),
+    port: port().default(defaults.port),
+  });
+
+const limits = z.strictObject({
+  /** Total size of the request line and headers; larger requests get 431. */
+  max_header_bytes: byteSize().prefault('16KiB'),
+  /** Number of header fields; more get 431. */
+  max_headers: z.number().int().min(1).max(1_000).default(100),
+  /** Time allowed to receive the complete request headers. */
+  headers_timeout: duration().prefault('10s'),
+  /** Time allowed to receive the complete request, body included. */
+  request_timeout: duration().prefault('60s'),
+  /** Idle time before a client keep-alive connection is closed. */
+  keep_alive_timeout: duration().prefault('5s'),
+  /** Requests served on one client connection before it is closed; 0 means unlimited. */
+  max_requests_per_socket: z.number().int().min(0).default(1_000),
+  /** Largest request body accepted by default; routes may lower it. */
+  max_body_bytes: byteSize().prefault('10MiB'),
+});
+
+const upstream = z.strictObject({
+  url: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }),
+  connect_timeout: duration().prefault('5s'),
+  /** Time allowed for the upstream to send response headers; exceeded means 504. */
+  headers_timeout: duration().prefault('60s'),
+  /** Longest silence allowed inside a response body; long enough for LLM token streams. */
+  stream_idle_timeout: duration().prefault('5m'),
+  /** Maximum open connections to the upstream. */
+  connections: z.number().int().min(1).max(10_000).default(128),
+  /** Idle time before a pooled upstream connection is closed. */
+  keep_alive_timeout: duration().prefault('4s'),
+  /** Path probed for readiness; any response below 500 counts as reachable. */
+  health_path: z.string().startsWith('/').prefault('/health'),
+  health_interval: duration().prefault('5s'),
+});
+
+const logging = z.strictObject({
+  level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).prefault('info'),
+});
+
+const shutdown = z.strictObject({
+  /** Time in-flight requests get to finish after SIGTERM before connections are closed. */
+  grace_period: duration().prefault('30s'),
+});
+
+export const gatewayConfigSchema = z.strictObject({
+  listeners: z
+    .strictObject({
+      public: listener({ host: '0.0.0.0', port: 8080 }).prefault({}),
+      admin: listener({ host: '127.0.0.1', port: 9090 }).prefault({}),
+    })
+    .prefault({}),
+  limits: limits.prefault({}),
+  upstream,
+  logging: logging.prefault({}),
+  shutdown: shutdown.prefault({}),
+  /** Folder of policy files, relative to the configuration file. */
+  policies: z.strictObject({ dir: z.string().min(1).prefault('../policies') }).prefault({}),
+});
+
+export type GatewayConfig = z.output<typeof gatewayConfigSchema>;

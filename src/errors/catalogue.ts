@@ -1,0 +1,26 @@
+/**
+ * Every failure a request can meet: a stable code, its HTTP status and the title sent to the
+ * client. Titles never carry request detail; the internal reason goes to the log only.
+ */
+export const ERROR_CATALOGUE = {
+  bad_request: { status: 400, title: 'The request is malformed' },
+  invalid_path: { status: 400, title: 'The request path is invalid' },
+  websocket_not_allowed: { status: 400, title: 'WebSocket upgrades are not allowed on this route' },
+  route_not_found: { status: 404, title: 'No route matches the request' },
+  method_not_allowed: { status: 405, title: 'The method is not allowed on this route' },
+  request_timeout: { status: 408, title: 'The request was not received in time' },
+  payload_too_large: { status: 413, title: 'The request body is too large' },
+  headers_too_large: { status: 431, title: 'The request headers are too large' },
+  too_many_headers: { status: 431, title: 'The request has too many header fields' },
+  internal_error: { status: 500, title: 'The gateway failed to handle the request' },
+  upstream_unavailable: { status: 502, title: 'The upstream service is unavailable' },
+  upstream_error: { status: 502, title: 'The upstream service sent an invalid response' },
+  shutting_down: { status: 503, title: 'The gateway is shutting down' },
+  upstream_timeout: { status: 504, title: 'The upstream service did not respond in time' },
+} as const satisfies Record<string, { status: number; title: string }>;
+
+export type ErrorCode = keyof typeof ERROR_CATALOGUE;
+
+export function isErrorCode(value: string): value is ErrorCode {
+  return Object.hasOwn(ERROR_CATALOGUE, value);
+}

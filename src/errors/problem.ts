@@ -1,0 +1,41 @@
+import { ERROR_CATALOGUE, type ErrorCode } from './catalogue.js';
+
+export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
+
+/** An RFC 9457 problem details body, extended with the stable code and the request id. */
+export interface ProblemBody {
+  type: string;
+  title: string;
+  status: number;
+  code: ErrorCode;
+  request_id: string;
+}
+
+export function problemBody(code: ErrorCode, requestId: string): ProblemBody {
+  const entry = ERROR_CATALOGUE[code];
+  return {
+    type: `urn:agentflow-gateway:error:${code}`,
+    title: entry.title,
+    status: entry.status,
+    code,
+    request_id: requestId,
+  };
+}
+
+/** Serialises a problem body and the headers that go with it. */
+export function renderProblem(
+  code: ErrorCode,
+  requestId: string,
+): { status: number; headers: Record<string, string>; body: string } {
+  const body = JSON.stringify(problemBody(code, requestId));
+  return {
+    status: ERROR_CATALOGUE[code].status,
+    headers: {
+      'content-type': PROBLEM_CONTENT_TYPE,
+      'content-length': String(Buffer.byteLength(body)),
+      'cache-control': 'no-store',
+      'x-request-id': requestId,
+    },
+    body,
+  };
+}

@@ -1,0 +1,31 @@
+import type { ServerResponse } from 'node:http';
+import type { GatewayError } from '../errors/gateway-error.js';
+import { renderProblem } from '../errors/problem.js';
+import type { GatewayMetrics } from '../monitoring/metrics.js';
+import type { RequestContext } from './context.js';
+
+/**
+ * Answers a rejected request with its problem+json body. The internal reason goes to the access
+ * log line only. When the request body was not read to its end, the connection is closed after the
+ * answer rather than drained.
+ */
+export function sendRejection(
+  context: RequestContext,
+  response: ServerResponse,
+  error: GatewayError,
+  metrics: GatewayMetrics,
+): void {
+  context.outcome = 'rejected';
+  context.errorCode = error.code;
+  context.errorReason = error.reason;
+  metrics.rejections.inc({ route: context.route?.name ?? 'none', code: error.code });
+  if (response.headersSent) {
+    response.destroy();
+    return;
+  }
+  const problem = renderProblem(error.code, context.requestId);
+  const headers: Record<string, string> = { ...error.headers, ...problem.headers };
+  if (!context.req.complete) headers['connection'] = 'close';
+  response.writeHead(problem.status, headers);
+  response.end(problem.body);
+}

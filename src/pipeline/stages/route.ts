@@ -1,0 +1,47 @@
+import { GatewayError } from '../../errors/gateway-error.js';
+import { normalizeTarget } from '../../routing/normalize-path.js';
+import { findRoute, hostWithoutPort } from '../../routing/router.js';
+import { CONTINUE, reject, type Stage } from '../stage.js';
+
+/**
+ * Normalises the request target and selects the route. Unmatched requests are denied: a
+ * catch-all route is an explicit policy choice.
+ */
+export function routeStage(): Stage {
+  return {
+    name: 'route',
+    run(context) {
+      try {
+        context.target = normalizeTarget(context.req.url ?? '');
+      } catch (error) {
+        if (error instanceof GatewayError) return { action: 'reject', error };
+        throw error;
+      }
+      context.host = hostWithoutPort(context.req.headers.host);
+      const lookup = findRoute(
+        context.policy.routes,
+        context.method,
+        context.host,
+        context.target.path,
+      );
+      if (lookup.kind === 'not_found') return reject('route_not_found', 'no route matches');
+      if (lookup.kind === 'method_not_allowed') {
+        return reject('method_not_allowed', `method ${context.method} not allowed`, {
+          allow: lookup.allow.join(', '),
+        });
+      }
+      context.route = lookup.route;
+      context.params = lookup.params;
+      const isUpgrade = context.req.headers.upgrade !== undefined;
+      if (isUpgrade && !lookup.route.websocket) {
+        return reject('websocket_not_allowed', 'upgrade requested on a route without websocket');
+      }
+      const length = context.req.headers['content-length'];
+      const maxBytes = lookup.route.maxBodyBytes;
+      if (maxBytes !== undefined && length !== undefined && Number(length) > maxBytes) {
+        return reject('payload_too_large', `content-length ${length} over route limit ${maxBytes}`);
+      }
+      return CONTINUE;
+    },
+  };
+}

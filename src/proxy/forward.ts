@@ -1,0 +1,114 @@
+import type { ServerResponse } from 'node:http';
+import type { Readable } from 'node:stream';
+import type { TLSSocket } from 'node:tls';
+import type { Dispatcher } from 'undici';
+import { GatewayError } from '../errors/gateway-error.js';
+import type { GatewayMetrics } from '../monitoring/metrics.js';
+import type { RequestContext } from '../pipeline/context.js';
+import { BodyLimit } from './body-limit.js';
+import {
+  clientResponseHeaders,
+  forwardedNode,
+  forwardedValue,
+  upstreamRequestHeaders,
+} from './headers.js';
+import { classifyUpstreamError } from './upstream-errors.js';
+import type { Upstream } from './upstream.js';
+
+/**
+ * Sends the request to the upstream and streams the response back with backpressure. Before the
+ * response has started, failures are thrown as GatewayError for the caller to answer; after it
+ * has started, the client connection is destroyed so that a cut body never looks complete.
+ */
+export async function forward(
+  context: RequestContext,
+  response: ServerResponse,
+  upstream: Upstream,
+  metrics: GatewayMetrics,
+): Promise<void> {
+  const body = requestBody(context);
+  context.upstreamStartedAt = process.hrtime.bigint();
+  try {
+    await upstream.pool.stream(
+      {
+        method: context.method as Dispatcher.HttpMethod,
+        path: upstreamPath(context, upstream),
+        headers: buildHeaders(context, upstream),
+        body,
+        signal: context.signal,
+      },
+      ({ statusCode, headers }) => {
+        const outgoing = clientResponseHeaders(headers);
+        outgoing['x-request-id'] = context.requestId;
+        response.writeHead(statusCode, outgoing);
+        // Server-sent events must reach the client as they are written, headers included.
+        if (String(outgoing['content-type'] ?? '').startsWith('text/event-stream')) {
+          response.flushHeaders();
+        }
+        return response;
+      },
+    );
+    context.upstreamEndedAt = process.hrtime.bigint();
+  } catch (error) {
+    context.upstreamEndedAt = process.hrtime.bigint();
+    if (context.signal.aborted) {
+      context.outcome = 'aborted';
+      return;
+    }
+    const limitError = body instanceof BodyLimit ? body.errored : null;
+    const failure =
+      limitError instanceof GatewayError
+        ? { kind: undefined, error: limitError }
+        : classifyUpstreamError(error);
+    if (failure.kind) metrics.upstreamErrors.inc({ kind: failure.kind });
+    if (response.headersSent) {
+      context.outcome = 'upstream_failed';
+      context.errorCode = failure.error.code;
+      context.errorReason = failure.error.reason;
+      response.destroy();
+      return;
+    }
+    throw failure.error;
+  } finally {
+    if (body instanceof BodyLimit) context.bytesIn = body.bytes;
+  }
+}
+
+function requestBody(context: RequestContext): Readable | undefined {
+  const { req } = context;
+  const length = req.headers['content-length'];
+  const chunked = req.headers['transfer-encoding'] !== undefined;
+  if (!chunked && (length === undefined || length === '0')) return undefined;
+  const maxBytes = context.route?.maxBodyBytes ?? context.config.limits.max_body_bytes;
+  if (!chunked) {
+    // The length was checked against the limit before routing, and Node's parser never reads
+    // past Content-Length, so the body can pass through untouched.
+    context.bytesIn = Number(length);
+    return req;
+  }
+  const limit = new BodyLimit(maxBytes);
+  req.pipe(limit);
+  req.on('error', (error) => limit.destroy(error));
+  return limit;
+}
+
+function upstreamPath(context: RequestContext, upstream: Upstream): string {
+  const target = context.target!;
+  const path = `${upstream.basePath}${target.path}`;
+  return target.query === undefined ? path : `${path}?${target.query}`;
+}
+
+function buildHeaders(context: RequestContext, upstream: Upstream): string[] {
+  const headers = upstreamRequestHeaders(context.req.rawHeaders);
+  const proto = (context.req.socket as TLSSocket).encrypted ? 'https' : 'http';
+  const clientHost = context.req.headers.host;
+  headers.push('host', upstream.host);
+  headers.push('x-forwarded-for', context.clientIp);
+  headers.push('x-forwarded-proto', proto);
+  if (clientHost !== undefined) headers.push('x-forwarded-host', clientHost);
+  let forwarded = `for=${forwardedNode(context.clientIp)};proto=${proto}`;
+  if (clientHost !== undefined) forwarded += `;host=${forwardedValue(clientHost)}`;
+  headers.push('forwarded', forwarded);
+  headers.push('x-request-id', context.requestId);
+  return headers;
+}

@@ -1,0 +1,64 @@
+import type { IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
+import { createProxyServer } from 'http-proxy-3';
+import type { GatewayMetrics } from '../monitoring/metrics.js';
+import type { RequestContext } from '../pipeline/context.js';
+import { forwardedNode, upstreamRequestHeaders } from './headers.js';
+import type { Upstream } from './upstream.js';
+
+/**
+ * Proxies WebSocket upgrades with http-proxy-3, after every stage of the request path has
+ * passed. The request headers are rebuilt the same way as for plain HTTP, except that
+ * `Connection` and `Upgrade` must reach the upstream for the handshake.
+ */
+export class WebSocketProxy {
+  readonly #proxy = createProxyServer({ changeOrigin: true, xfwd: false, ws: true });
+  readonly #upstream: Upstream;
+  readonly #metrics: GatewayMetrics;
+  readonly #sockets = new Set<Socket>();
+
+  constructor(upstream: Upstream, metrics: GatewayMetrics) {
+    this.#upstream = upstream;
+    this.#metrics = metrics;
+    // Without a listener, http-proxy-3 rethrows errors that have no callback.
+    this.#proxy.on('error', () => undefined);
+  }
+
+  upgrade(context: RequestContext, socket: Socket, head: Buffer): void {
+    const { req } = context;
+    const target = context.target!;
+    req.url = `${this.#upstream.basePath}${target.path}${target.query === undefined ? '' : `?${target.query}`}`;
+    rewriteHeaders(req, context);
+    this.#sockets.add(socket);
+    socket.once('close', () => this.#sockets.delete(socket));
+    this.#proxy.ws(req, socket, head, { target: this.#upstream.origin }, (error) => {
+      this.#metrics.upstreamErrors.inc({ kind: 'other' });
+      context.log.warn({ code: (error as { code?: string }).code }, 'websocket proxy failed');
+      socket.destroy();
+    });
+  }
+
+  /** Closes every proxied WebSocket connection, for shutdown. */
+  close(): void {
+    for (const socket of this.#sockets) socket.destroy();
+    this.#proxy.close();
+  }
+}
+
+function rewriteHeaders(req: IncomingMessage, context: RequestContext): void {
+  const kept = upstreamRequestHeaders(req.rawHeaders);
+  const headers: Record<string, string> = {};
+  for (let index = 0; index < kept.length; index += 2) {
+    const name = kept[index]!.toLowerCase();
+    headers[name] =
+      headers[name] === undefined ? kept[index + 1]! : `${headers[name]}, ${kept[index + 1]!}`;
+  }
+  headers['connection'] = 'Upgrade';
+  headers['upgrade'] = String(req.headers.upgrade);
+  headers['x-forwarded-for'] = context.clientIp;
+  headers['x-forwarded-proto'] = 'http';
+  headers['forwarded'] = `for=${forwardedNode(context.clientIp)};proto=http`;
+  headers['x-request-id'] = context.requestId;
+  if (req.headers.host !== undefined) headers['x-forwarded-host'] = req.headers.host;
+  req.headers = headers;
+}

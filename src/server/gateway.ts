@@ -1,0 +1,152 @@
+import { once } from 'node:events';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { DestinationStream } from 'pino';
+import { loadConfig } from '../config/load-config.js';
+import type { GatewayConfig } from '../config/schema.js';
+import { createLogger, type Logger } from '../monitoring/logger.js';
+import { GatewayMetrics } from '../monitoring/metrics.js';
+import { Pipeline } from '../pipeline/pipeline.js';
+import { loadPolicies } from '../policy/load-policies.js';
+import type { PolicySnapshot } from '../policy/snapshot.js';
+import { createUpstream, type Upstream } from '../proxy/upstream.js';
+import { WebSocketProxy } from '../proxy/websocket.js';
+import { createAdminServer } from './admin-listener.js';
+import { createPublicServer } from './public-listener.js';
+import { Readiness } from './readiness.js';
+
+export interface GatewayOptions {
+  configFile: string;
+  /** Overrides the policy folder named in the configuration. */
+  policiesDir?: string;
+  env?: NodeJS.ProcessEnv;
+  /** Where log lines go; standard output by default. */
+  logDestination?: DestinationStream;
+}
+
+const DRAIN_POLL_MS = 25;
+
+/** A running gateway: its listeners, upstream pool, policy snapshot and shutdown. */
+export class Gateway {
+  readonly config: GatewayConfig;
+  readonly metrics: GatewayMetrics;
+  readonly log: Logger;
+  readonly #publicServer: Server;
+  readonly #adminServer: Server;
+  readonly #pipeline: Pipeline;
+  readonly #upstream: Upstream;
+  readonly #readiness: Readiness;
+  readonly #websockets: WebSocketProxy;
+  #policy: PolicySnapshot;
+  #stopping: Promise<void> | undefined;
+
+  private constructor(config: GatewayConfig, policy: PolicySnapshot, log: Logger) {
+    this.config = config;
+    this.log = log;
+    this.#policy = policy;
+    this.metrics = new GatewayMetrics();
+    this.metrics.policyInfo.set({ hash: policy.hash }, 1);
+    this.#upstream = createUpstream(config.upstream);
+    this.#readiness = new Readiness(this.#upstream, log);
+    this.#websockets = new WebSocketProxy(this.#upstream, this.metrics);
+    this.#pipeline = new Pipeline({
+      config,
+      policy: () => this.#policy,
+      upstream: this.#upstream,
+      metrics: this.metrics,
+      log,
+    });
+    this.#publicServer = createPublicServer({
+      limits: config.limits,
+      pipeline: this.#pipeline,
+      websockets: this.#websockets,
+      metrics: this.metrics,
+      log,
+    });
+    this.#adminServer = createAdminServer({
+      metrics: this.metrics,
+      readiness: this.#readiness,
+      log,
+    });
+  }
+
+  /** Loads configuration and policies, then starts both listeners. Raises ConfigError. */
+  static async start(options: GatewayOptions): Promise<Gateway> {
+    const { config, policiesDir } = await loadConfig(options.configFile, options.env);
+    const log = createLogger(config.logging.level, options.logDestination);
+    const policy = await loadPolicies(options.policiesDir ?? policiesDir);
+    log.info(
+      { files: policy.files, routes: policy.routes.length, hash: policy.hash },
+      'policy loaded',
+    );
+    const gateway = new Gateway(config, policy, log);
+    await gateway.#listen();
+    return gateway;
+  }
+
+  get policy(): PolicySnapshot {
+    return this.#policy;
+  }
+
+  /** The public listener's URL, such as `http://127.0.0.1:8080`. */
+  get publicUrl(): string {
+    return listenerUrl(this.#publicServer);
+  }
+
+  get adminUrl(): string {
+    return listenerUrl(this.#adminServer);
+  }
+
+  async #listen(): Promise<void> {
+    const { public: publicListener, admin } = this.config.listeners;
+    this.#publicServer.listen(publicListener.port, publicListener.host);
+    this.#adminServer.listen(admin.port, admin.host);
+    await Promise.all([
+      once(this.#publicServer, 'listening'),
+      once(this.#adminServer, 'listening'),
+    ]);
+    this.#readiness.start();
+    this.log.info(
+      { public: this.publicUrl, admin: this.adminUrl, upstream: this.#upstream.origin },
+      'gateway started',
+    );
+  }
+
+  /**
+   * Stops accepting connections, fails readiness, lets in-flight requests finish within the
+   * grace period, then closes what is left. Safe to call more than once.
+   */
+  stop(): Promise<void> {
+    this.#stopping ??= this.#shutdown();
+    return this.#stopping;
+  }
+
+  async #shutdown(): Promise<void> {
+    const grace = this.config.shutdown.grace_period;
+    this.log.info({ in_flight: this.#pipeline.inFlight, grace_ms: grace }, 'gateway stopping');
+    this.#readiness.markDraining();
+    this.#pipeline.draining = true;
+    const closed = new Promise((resolve) => this.#publicServer.close(resolve));
+    this.#publicServer.closeIdleConnections();
+
+    const deadline = Date.now() + grace;
+    while (this.#pipeline.inFlight > 0 && Date.now() < deadline) await sleep(DRAIN_POLL_MS);
+    const unfinished = this.#pipeline.inFlight;
+    this.#publicServer.closeAllConnections();
+    this.#websockets.close();
+    await closed;
+
+    this.#readiness.stop();
+    this.#adminServer.closeAllConnections();
+    await new Promise((resolve) => this.#adminServer.close(resolve));
+    await this.#upstream.pool.destroy();
+    this.log.info({ unfinished }, 'gateway stopped');
+  }
+}
+
+function listenerUrl(server: Server): string {
+  const address = server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  return `http://${host}:${address.port}`;
+}

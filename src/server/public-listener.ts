@@ -1,0 +1,65 @@
+import { createServer, type Server } from 'node:http';
+import type { Socket } from 'node:net';
+import type { GatewayConfig } from '../config/schema.js';
+import type { Logger } from '../monitoring/logger.js';
+import type { GatewayMetrics } from '../monitoring/metrics.js';
+import type { Pipeline } from '../pipeline/pipeline.js';
+import type { WebSocketProxy } from '../proxy/websocket.js';
+import { clientErrorCode, writeRawProblem } from './client-error.js';
+
+/** The client-facing listener, with the listener limits of the configuration. */
+export function createPublicServer(options: {
+  limits: GatewayConfig['limits'];
+  pipeline: Pipeline;
+  websockets: WebSocketProxy;
+  metrics: GatewayMetrics;
+  log: Logger;
+}): Server {
+  const { limits, pipeline, websockets, metrics, log } = options;
+  const server = createServer(
+    {
+      maxHeaderSize: limits.max_header_bytes,
+      headersTimeout: limits.headers_timeout,
+      requestTimeout: limits.request_timeout,
+      keepAliveTimeout: limits.keep_alive_timeout,
+      // Node checks both timeouts on this interval; a second keeps them close to configured.
+      connectionsCheckingInterval: 1_000,
+    },
+    (req, response) => void pipeline.handle(req, response),
+  );
+  // One field over the limit, so that the accept stage sees the excess instead of Node
+  // discarding it silently.
+  server.maxHeadersCount = limits.max_headers + 1;
+  server.maxRequestsPerSocket = limits.max_requests_per_socket;
+
+  server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => {
+    const code = clientErrorCode(error);
+    if (error.code !== 'ECONNRESET') {
+      metrics.rejections.inc({ route: 'none', code });
+      log.info({ code, reason: error.code ?? 'parse error' }, 'request rejected by parser');
+    }
+    writeRawProblem(socket, code);
+  });
+
+  server.on('upgrade', (req, socket: Socket, head: Buffer) => {
+    void (async () => {
+      const context = pipeline.createContext(req, undefined);
+      const rejection = await pipeline.runStages(context);
+      if (rejection) {
+        metrics.rejections.inc({ route: context.route?.name ?? 'none', code: rejection.code });
+        context.log.info({ code: rejection.code, reason: rejection.reason }, 'upgrade rejected');
+        writeRawProblem(socket, rejection.code, context.requestId, rejection.headers);
+        return;
+      }
+      context.log.info(
+        { route: context.route?.name, client_ip: context.clientIp },
+        'websocket upgrade',
+      );
+      websockets.upgrade(context, socket, head);
+    })().catch((error: unknown) => {
+      log.error({ err: error }, 'upgrade failed unexpectedly');
+      writeRawProblem(socket, 'internal_error');
+    });
+  });
+  return server;
+}
