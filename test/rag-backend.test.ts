@@ -1,5 +1,7 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { request as httpRequest } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -351,7 +353,7 @@ t.test('client abort mid-stream leaves server running', async (t) => {
   t.ok(countTimers() > timersBefore, 'the server has a pending stream timer');
   controller.abort();
 
-  // The server sees the closed socket a little after the abort, so poll for a bounded time.
+  // The server detects the closed socket a little after the abort, so poll for a bounded time.
   let timersAfter = countTimers();
   for (let attempt = 0; attempt < 100 && timersAfter > timersBefore; attempt += 1) {
     await sleep(20);
@@ -449,6 +451,72 @@ t.test('oversized upload is 413', async (t) => {
 
   const health = await fetch(`${backend.url}/health`);
   t.equal(health.status, 200, 'server still answers after the rejected upload');
+});
+
+t.test('upload with oversized Content-Length is 413', async (t) => {
+  const backend = await startBackend(t);
+  // Only the headers are sent, so the server has to reject on the declared length alone.
+  const request = httpRequest(`${backend.url}/api/documents/upload`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'multipart/form-data; boundary=x',
+      'content-length': String(52 * MIB),
+    },
+  });
+  request.flushHeaders();
+
+  const [response] = (await once(request, 'response')) as [IncomingMessage];
+  const chunks: Buffer[] = [];
+  for await (const chunk of response) {
+    chunks.push(chunk as Buffer);
+  }
+  request.destroy();
+
+  t.equal(response.statusCode, 413);
+  t.equal(response.headers.connection, 'close');
+  const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as ErrorBody;
+  t.equal(body.error, 'payload_too_large');
+});
+
+t.test('chunked upload over body limit is cut off', async (t) => {
+  const backend = await startBackend(t);
+  const request = httpRequest(`${backend.url}/api/documents/upload`, {
+    method: 'POST',
+    headers: { 'content-type': 'multipart/form-data; boundary=x' },
+  });
+  const outcome = new Promise<number | string>((resolve) => {
+    request.once('response', (response: IncomingMessage) => {
+      response.resume();
+      resolve(response.statusCode ?? 0);
+    });
+    request.once('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? 'error'));
+  });
+
+  // 60 MiB is over the 51 MiB limit. Writing stops as soon as the server reacts.
+  const chunk = Buffer.alloc(MIB, 'a');
+  let settled = false;
+  void outcome.then(() => {
+    settled = true;
+  });
+  for (let written = 0; written < 60 && !settled && !request.destroyed; written += 1) {
+    if (!request.write(chunk)) {
+      await Promise.race([once(request, 'drain'), outcome]);
+    }
+  }
+  if (!settled && !request.destroyed) {
+    // A server without the limit gets here and rejects the unterminated multipart body instead.
+    request.end();
+  }
+  const result = await outcome;
+  request.destroy();
+
+  // The server closes without draining, so a reset may overtake the 413 response.
+  t.ok(
+    result === 413 || result === 'ECONNRESET' || result === 'EPIPE',
+    `server answered 413 or closed the connection, got ${result}`,
+  );
+  const health = await fetch(`${backend.url}/health`);
+  t.equal(health.status, 200, 'server still answers after the cut-off upload');
 });
 
 t.test('upload of 11 files is 413', async (t) => {

@@ -12,6 +12,16 @@ export interface CorpusDocument {
  */
 export const CORPUS: readonly CorpusDocument[] = [
   {
+    id: 'docs-overview',
+    collection: 'docs',
+    title: 'What is AgentFlow?',
+    text:
+      'AgentFlow is a platform for building, running and monitoring workflows of AI agents. ' +
+      'A workflow chains agents that call language models, tools and company data sources. ' +
+      'Teams use AgentFlow to answer support questions, triage tickets and draft reports. ' +
+      'The platform has a web console, a CLI and an HTTP API.',
+  },
+  {
     id: 'docs-install',
     collection: 'docs',
     title: 'Installing the AgentFlow CLI',
@@ -48,6 +58,7 @@ export const CORPUS: readonly CorpusDocument[] = [
     text:
       'The AgentFlow RAG service splits synced documents into chunks and indexes them for search. ' +
       'A query retrieves the most relevant chunks and passes them to the language model as context. ' +
+      'Documents can also be uploaded directly as files, and uploads are indexed within a minute. ' +
       'Every answer lists the documents it cites, so users can check the source. ' +
       'Answers can be streamed as server-sent events in the same format as chat completions.',
   },

@@ -12,12 +12,12 @@ interface IndexedDocument {
   length: number;
 }
 
-// Standard BM25 parameters: K1 caps the gain from repeated terms, B sets how much long
+// Common BM25 defaults. K1 caps the gain from repeated terms, and B sets how strongly long
 // documents are penalised.
 const K1 = 1.2;
 const B = 0.75;
 
-// Words so common in questions that matching them says nothing about relevance.
+// Words so common in questions that a match on them does not indicate relevance.
 const STOP_WORDS = new Set([
   'a',
   'an',
@@ -57,8 +57,15 @@ export function tokenize(text: string): string[] {
     .filter((token) => token.length > 0 && !STOP_WORDS.has(token));
 }
 
+// A title summarises its document, so each title word counts as this many occurrences.
+const TITLE_WEIGHT = 2;
+
 function indexDocument(document: CorpusDocument): IndexedDocument {
-  const tokens = tokenize(`${document.title} ${document.text}`);
+  const titleTokens = tokenize(document.title);
+  const tokens = [
+    ...Array.from({ length: TITLE_WEIGHT }, () => titleTokens).flat(),
+    ...tokenize(document.text),
+  ];
   const termFrequencies = new Map<string, number>();
   for (const token of tokens) {
     termFrequencies.set(token, (termFrequencies.get(token) ?? 0) + 1);

@@ -40,7 +40,8 @@ async function dispatch(
   const pathname = (req.url ?? '/').split('?', 1)[0];
   const methods = ROUTES.get(pathname);
   if (methods === undefined) {
-    throw new HttpError(404, 'not_found', `no route for ${method} ${pathname}`);
+    const known = [...ROUTES.keys()].join(', ');
+    throw new HttpError(404, 'not_found', `path ${pathname} not found. Known paths: ${known}.`);
   }
 
   const handler = methods.get(method);

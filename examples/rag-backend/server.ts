@@ -150,7 +150,7 @@ function isEntryPoint(): boolean {
     return false;
   }
   try {
-    // import.meta.url holds the resolved path, so a symlinked entry must be resolved too.
+    // import.meta.url contains the resolved path, so a symlinked entry must be resolved too.
     return import.meta.url === pathToFileURL(realpathSync(entry)).href;
   } catch {
     return false;

@@ -71,6 +71,7 @@ export function streamChatCompletion(
 
   // 'close' also fires after a normal end, when there is no timer left to clear.
   res.once('close', () => {
+    clearTimeout(timer);
     timer = undefined;
   });
 

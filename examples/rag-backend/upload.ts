@@ -41,9 +41,10 @@ function invalidMultipart(error: unknown): HttpError {
 
 /**
  * Parses a multipart/form-data body into memory with busboy.
- * A part over a limit does not stop the parse: busboy discards the rest of that part, and the
- * first limit error is raised once the body has been read, so the client gets a clean response.
- * A body larger than all limits together is cut off at once and rejected with a 413.
+ * A part over a limit does not stop the parse, because busboy discards the rest of that part.
+ * The first limit error is raised once the whole body has been read, so that the client gets
+ * the response instead of a connection reset mid-upload. A body larger than all limits together
+ * is cut off at once and rejected with a 413.
  */
 function parseMultipart(req: IncomingMessage): Promise<ParsedUpload> {
   return new Promise((resolve, reject) => {
@@ -52,8 +53,8 @@ function parseMultipart(req: IncomingMessage): Promise<ParsedUpload> {
       parser = busboy({
         headers: req.headers,
         limits: {
-          // busboy flags a file as truncated when it reaches fileSize bytes, even if it ends
-          // there, so one extra byte lets a file of exactly maxFileBytes through.
+          // busboy 1.6 flags a file as truncated when it reaches fileSize bytes, even if it
+          // ends there, so one extra byte lets a file of exactly maxFileBytes through.
           fileSize: UPLOAD_LIMITS.maxFileBytes + 1,
           files: UPLOAD_LIMITS.maxFiles,
           fields: UPLOAD_LIMITS.maxFields,
@@ -140,6 +141,8 @@ function parseMultipart(req: IncomingMessage): Promise<ParsedUpload> {
         req.unpipe(parser);
         req.pause();
         parser.destroy();
+        // NOTE: the server closes the socket right after this response without draining the
+        // rest of the body, so a client still sending may see a connection reset instead.
         settle(
           new HttpError(
             413,

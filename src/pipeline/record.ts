@@ -35,7 +35,9 @@ export function recordRequest(
   metrics.gatewayDuration.observe({ route }, gatewaySeconds);
   if (upstreamSeconds !== undefined) metrics.upstreamDuration.observe({ route }, upstreamSeconds);
 
-  context.log.info(
+  // Level by outcome: upstream failures are for operators to look at, the rest is traffic.
+  const level = status >= 500 ? 'warn' : 'info';
+  context.log[level](
     {
       route,
       method: context.method,

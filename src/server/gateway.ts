@@ -75,6 +75,19 @@ export class Gateway {
   static async start(options: GatewayOptions): Promise<Gateway> {
     const { config, policiesDir } = await loadConfig(options.configFile, options.env);
     const log = createLogger(config.logging.level, options.logDestination);
+    log.info(
+      {
+        file: options.configFile,
+        upstream: new URL(config.upstream.url).origin,
+        limits: config.limits,
+        upstream_timeouts_ms: {
+          connect: config.upstream.connect_timeout,
+          headers: config.upstream.headers_timeout,
+          stream_idle: config.upstream.stream_idle_timeout,
+        },
+      },
+      'config loaded',
+    );
     const policy = await loadPolicies(options.policiesDir ?? policiesDir);
     log.info(
       { files: policy.files, routes: policy.routes.length, hash: policy.hash },
