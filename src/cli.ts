@@ -17,9 +17,13 @@ const OPTIONS = {
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
-  if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
+  if (command === undefined) {
+    process.stderr.write(`agentflow-gateway: missing command\n\n${MAIN_USAGE}`);
+    return EXIT_USAGE;
+  }
+  if (command === '--help' || command === '-h' || command === 'help') {
     process.stdout.write(MAIN_USAGE);
-    return command === undefined ? EXIT_USAGE : 0;
+    return 0;
   }
   if (command !== 'serve' && command !== 'validate') {
     process.stderr.write(`agentflow-gateway: unknown command "${command}"\n\n${MAIN_USAGE}`);
@@ -54,9 +58,11 @@ async function main(argv: string[]): Promise<number> {
 
 async function validate(configFile: string, policiesOverride: string | undefined): Promise<number> {
   const issues: string[] = [];
+  // The configuration is checked even when --policies names the folder.
   let policiesDir = policiesOverride;
   try {
-    policiesDir ??= (await loadConfig(configFile)).policiesDir;
+    const loaded = await loadConfig(configFile);
+    policiesDir ??= loaded.policiesDir;
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     issues.push(error.message);

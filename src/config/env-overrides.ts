@@ -34,16 +34,31 @@ export function applyEnvOverrides(
   for (const { variable, path } of ENV_OVERRIDES) {
     const text = env[variable];
     if (text === undefined || text === '') continue;
-    let node = root;
-    for (const key of path.slice(0, -1)) {
-      const child = node[key];
-      if (typeof child !== 'object' || child === null || Array.isArray(child)) node[key] = {};
-      node = node[key] as Record<string, unknown>;
-    }
+    const node = mapAt(root, path.slice(0, -1));
+    // A file value that should be a map but is not stays as it is, so that its error is reported.
+    if (node === undefined) continue;
     node[path.at(-1)!] = readScalar(text);
     applied.set(path.join('.'), variable);
   }
   return { value: root, applied };
+}
+
+/**
+ * Returns the map at `path`, creating missing maps. Returns undefined when a value on the way is
+ * not a map.
+ */
+function mapAt(
+  root: Record<string, unknown>,
+  path: readonly string[],
+): Record<string, unknown> | undefined {
+  let node = root;
+  for (const key of path) {
+    if (node[key] === undefined) node[key] = {};
+    const child = node[key];
+    if (typeof child !== 'object' || child === null || Array.isArray(child)) return undefined;
+    node = child as Record<string, unknown>;
+  }
+  return node;
 }
 
 function readScalar(text: string): unknown {

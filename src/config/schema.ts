@@ -7,22 +7,28 @@ const listener = (defaults: { host: string; port: number }) =>
     port: port().default(defaults.port),
   });
 
-const limits = z.strictObject({
-  /** Total size of the request line and headers; larger requests get 431. */
-  max_header_bytes: byteSize().prefault('16KiB'),
-  /** Number of header fields; more get 431. */
-  max_headers: z.number().int().min(1).max(1_000).default(100),
-  /** Time allowed to receive the complete request headers. */
-  headers_timeout: duration().prefault('10s'),
-  /** Time allowed to receive the complete request, body included. */
-  request_timeout: duration().prefault('60s'),
-  /** Idle time before a client keep-alive connection is closed. */
-  keep_alive_timeout: duration().prefault('5s'),
-  /** Requests served on one client connection before it is closed; 0 means unlimited. */
-  max_requests_per_socket: z.number().int().min(0).default(1_000),
-  /** Largest request body accepted by default; routes may lower it. */
-  max_body_bytes: byteSize().prefault('10MiB'),
-});
+const limits = z
+  .strictObject({
+    /** Total size of the request line and headers; larger requests get 431. */
+    max_header_bytes: byteSize().prefault('16KiB'),
+    /** Number of header fields; more get 431. */
+    max_headers: z.number().int().min(1).max(1_000).default(100),
+    /** Time allowed to receive the complete request headers. */
+    headers_timeout: duration().prefault('10s'),
+    /** Time allowed to receive the complete request, body included. */
+    request_timeout: duration().prefault('60s'),
+    /** Idle time before a client keep-alive connection is closed. */
+    keep_alive_timeout: duration().prefault('5s'),
+    /** Requests served on one client connection before it is closed; 0 means unlimited. */
+    max_requests_per_socket: z.number().int().min(0).default(1_000),
+    /** Largest request body accepted by default; routes may lower it. */
+    max_body_bytes: byteSize().prefault('10MiB'),
+  })
+  // Node's HTTP server throws at start when headersTimeout exceeds a non-zero requestTimeout.
+  .refine(
+    (limits) => limits.request_timeout === 0 || limits.headers_timeout <= limits.request_timeout,
+    { path: ['headers_timeout'], message: 'must not be longer than limits.request_timeout' },
+  );
 
 const upstream = z.strictObject({
   url: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }),

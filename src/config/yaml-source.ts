@@ -1,5 +1,14 @@
 import { readFile } from 'node:fs/promises';
-import { isMap, isScalar, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import {
+  isMap,
+  isScalar,
+  isSeq,
+  LineCounter,
+  parseDocument,
+  type Document,
+  type Node,
+  type YAMLError,
+} from 'yaml';
 import type { ZodType } from 'zod';
 import { ConfigError, formatKeyPath, type ConfigIssue } from './config-error.js';
 
@@ -21,14 +30,7 @@ export class YamlSource {
     const document = parseDocument(text, { lineCounter: lines, prettyErrors: false });
     const source = new YamlSource(file, document, lines);
     if (document.errors.length > 0) {
-      throw new ConfigError(
-        document.errors.map((error) => ({
-          ...source.#position(error.pos[0]),
-          file,
-          path: '',
-          message: error.message.split('\n')[0] ?? error.code,
-        })),
-      );
+      throw new ConfigError(document.errors.map((error) => source.#syntaxIssue(error)));
     }
     return source;
   }
@@ -53,9 +55,14 @@ export class YamlSource {
 
   /** Validates the document against a schema, reporting every issue with its position. */
   validate<T>(schema: ZodType<T>, value: unknown = this.toValue()): T {
-    const result = schema.safeParse(value);
+    // reportInput sets `input` on each issue, so that a missing key (input undefined) can be
+    // distinguished from a key of the wrong type.
+    const result = schema.safeParse(value, { reportInput: true });
     if (result.success) return result.data;
-    throw new ConfigError(result.error.issues.flatMap((issue) => this.#locateIssue(issue)));
+    const issues = result.error.issues.flatMap((issue) => this.#locateIssue(issue));
+    // Zod reports in schema order; operators read the file top to bottom.
+    issues.sort((a, b) => a.line - b.line || a.column - b.column);
+    throw new ConfigError(issues);
   }
 
   /** Builds an issue at a key path, for checks made after schema validation. */
@@ -63,11 +70,34 @@ export class YamlSource {
     return { file: this.file, ...this.#positionOf(path), path: formatKeyPath(path), message };
   }
 
+  #syntaxIssue(error: YAMLError): ConfigIssue {
+    const position = this.#position(error.pos[0]);
+    if (error.code === 'DUPLICATE_KEY') {
+      const found = findKeyAt(this.#document.contents, error.pos[0], []);
+      if (found) {
+        const firstLine = this.#position(found.firstOffset).line;
+        return {
+          file: this.file,
+          ...position,
+          path: formatKeyPath(found.path),
+          message: `duplicate key, first written at line ${firstLine}`,
+        };
+      }
+    }
+    return {
+      file: this.file,
+      ...position,
+      path: '',
+      message: error.message.split('\n')[0] ?? error.code,
+    };
+  }
+
   #locateIssue(issue: {
     code: string;
     path: PropertyKey[];
     message: string;
     keys?: string[];
+    input?: unknown;
   }): ConfigIssue[] {
     if (issue.code === 'unrecognized_keys' && issue.keys) {
       return issue.keys.map((key) => ({
@@ -76,6 +106,10 @@ export class YamlSource {
         path: formatKeyPath([...issue.path, key]),
         message: 'unknown key',
       }));
+    }
+    const isValueCheck = issue.code === 'invalid_type' || issue.code === 'invalid_value';
+    if (isValueCheck && issue.input === undefined) {
+      return [this.issueAt(issue.path, 'missing required key')];
     }
     return [this.issueAt(issue.path, issue.message)];
   }
@@ -103,4 +137,36 @@ export class YamlSource {
     const { line, col } = this.#lines.linePos(offset);
     return { line, column: col };
   }
+}
+
+/**
+ * Finds the map key that starts at `offset`: its key path and the offset of the first key with
+ * the same name in that map. Keys that are not scalars are not searched.
+ */
+function findKeyAt(
+  node: unknown,
+  offset: number,
+  path: readonly PropertyKey[],
+): { path: PropertyKey[]; firstOffset: number } | undefined {
+  if (isSeq(node)) {
+    for (const [index, item] of node.items.entries()) {
+      const found = findKeyAt(item, offset, [...path, index]);
+      if (found) return found;
+    }
+  }
+  if (!isMap(node)) return undefined;
+  for (const pair of node.items) {
+    if (!isScalar(pair.key)) continue;
+    const key = String(pair.key.value);
+    if (pair.key.range?.[0] === offset) {
+      const firstKey = node.items.find(
+        (item) => isScalar(item.key) && String(item.key.value) === key,
+      )?.key;
+      const firstOffset = isScalar(firstKey) && firstKey.range ? firstKey.range[0] : offset;
+      return { path: [...path, key], firstOffset };
+    }
+    const found = findKeyAt(pair.value, offset, [...path, key]);
+    if (found) return found;
+  }
+  return undefined;
 }

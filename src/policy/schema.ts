@@ -1,10 +1,22 @@
 import { z } from 'zod';
 import { byteSize } from '../config/fields.js';
+import { routePathProblem } from './route-path.js';
 
 const HTTP_METHOD = /^[A-Z][A-Z-]*$/;
 const ROUTE_NAME = /^[a-z0-9][a-z0-9_.-]{0,63}$/;
 /** A host name or a `*.` wildcard of its subdomains; ports are not part of a route's host. */
 const HOST_PATTERN = /^(\*\.)?[a-z0-9-]+(\.[a-z0-9-]+)*$|^\[[0-9a-f:.]+\]$/;
+
+function routePath(kind: 'path' | 'path_prefix') {
+  return z
+    .string()
+    .startsWith('/', 'must start with "/"')
+    .superRefine((value, context) => {
+      if (!value.startsWith('/')) return;
+      const problem = routePathProblem(value, kind);
+      if (problem !== undefined) context.addIssue({ code: 'custom', message: problem });
+    });
+}
 
 const routeMatch = z
   .strictObject({
@@ -20,8 +32,8 @@ const routeMatch = z
       )
       .min(1)
       .optional(),
-    path: z.string().startsWith('/', 'must start with "/"').optional(),
-    path_prefix: z.string().startsWith('/', 'must start with "/"').optional(),
+    path: routePath('path').optional(),
+    path_prefix: routePath('path_prefix').optional(),
   })
   .refine((match) => (match.path === undefined) !== (match.path_prefix === undefined), {
     message: 'set exactly one of path or path_prefix',

@@ -1,0 +1,179 @@
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import t from 'tap';
+import { MAIN_USAGE, VALIDATE_USAGE } from '../src/cli/usage.js';
+
+const CLI = path.resolve('dist/src/cli.js');
+
+/** The parent's environment without AGENTFLOW_GATEWAY_* variables, which would change results. */
+const BASE_ENV = Object.fromEntries(
+  Object.entries(process.env).filter(([name]) => !name.startsWith('AGENTFLOW_GATEWAY_')),
+);
+
+interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the built CLI to completion; exit codes other than 0 are results, not errors. */
+function runCli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    execFile(
+      process.execPath,
+      [CLI, ...args],
+      { env: { ...BASE_ENV, ...env }, timeout: 30_000 },
+      (error, stdout, stderr) => {
+        if (error && typeof error.code !== 'number') {
+          reject(error);
+          return;
+        }
+        resolve({ code: error ? (error.code as number) : 0, stdout, stderr });
+      },
+    );
+  });
+}
+
+t.test('--help exits 0', async (t) => {
+  const result = await runCli(['--help']);
+  t.equal(result.code, 0);
+  t.equal(result.stdout, MAIN_USAGE);
+  t.equal(result.stderr, '');
+});
+
+t.test('missing command exits 2', async (t) => {
+  const result = await runCli([]);
+  t.equal(result.code, 2);
+  t.equal(result.stdout, '');
+  t.equal(result.stderr, `agentflow-gateway: missing command\n\n${MAIN_USAGE}`);
+});
+
+t.test('unknown command exits 2', async (t) => {
+  const result = await runCli(['frobnicate']);
+  t.equal(result.code, 2);
+  t.equal(result.stdout, '');
+  t.equal(result.stderr, `agentflow-gateway: unknown command "frobnicate"\n\n${MAIN_USAGE}`);
+});
+
+t.test('unknown option exits 2', async (t) => {
+  const result = await runCli(['validate', '--colour']);
+  t.equal(result.code, 2);
+  t.equal(result.stdout, '');
+  t.equal(
+    result.stderr,
+    `agentflow-gateway validate: Unknown option '--colour'\n\n${VALIDATE_USAGE}`,
+  );
+});
+
+t.test('positional argument exits 2', async (t) => {
+  const result = await runCli(['validate', 'config/gateway.yaml']);
+  t.equal(result.code, 2);
+  t.match(
+    result.stderr,
+    /^agentflow-gateway validate: Unexpected argument 'config\/gateway\.yaml'/,
+  );
+});
+
+t.test('validate --help exits 0', async (t) => {
+  const result = await runCli(['validate', '--help']);
+  t.equal(result.code, 0);
+  t.equal(result.stdout, VALIDATE_USAGE);
+});
+
+t.test('validate shipped files', async (t) => {
+  const result = await runCli([
+    'validate',
+    '--config',
+    'config/gateway.yaml',
+    '--policies',
+    'policies',
+  ]);
+  t.equal(result.code, 0);
+  t.equal(result.stdout, 'valid: config/gateway.yaml and 1 policy file(s), 3 route(s)\n');
+  t.equal(result.stderr, '');
+});
+
+t.test('validate uses the configured policy folder', async (t) => {
+  const result = await runCli(['validate']);
+  t.equal(result.code, 0, 'config/gateway.yaml names ../policies');
+  t.equal(result.stdout, 'valid: config/gateway.yaml and 1 policy file(s), 3 route(s)\n');
+});
+
+t.test('validate reads AGENTFLOW_GATEWAY_CONFIG', async (t) => {
+  const dir = t.testdir({ 'gateway.yaml': 'upstream: { url: http://127.0.0.1:1 }\n' });
+  const config = path.join(dir, 'gateway.yaml');
+  const result = await runCli(['validate', '--policies', 'policies'], {
+    AGENTFLOW_GATEWAY_CONFIG: config,
+  });
+  t.equal(result.code, 0);
+  t.equal(result.stdout, `valid: ${config} and 1 policy file(s), 3 route(s)\n`);
+});
+
+t.test('validate broken files exits 2', async (t) => {
+  const dir = t.testdir({
+    'gateway.yaml': [
+      'limits:',
+      '  headers_timeout: 30',
+      '  max_body_bytes: 64kb',
+      'upstream:',
+      '  url: backend:8000',
+      '  retries: 3',
+      '',
+    ].join('\n'),
+    policies: {
+      'a.yaml': [
+        'version: 1',
+        'routes:',
+        '  - name: query',
+        "    match: { path: '/q/{a}{b}' }",
+        '  - name: both',
+        '    match: { path: /a, path_prefix: /b }',
+        '',
+      ].join('\n'),
+      'b.yaml':
+        'version: 1\nroutes:\n  - name: b\n    match: { path: /b }\n    match: { path: /c }\n',
+    },
+  });
+  const config = path.join(dir, 'gateway.yaml');
+  const policies = path.join(dir, 'policies');
+  const result = await runCli(['validate', '--config', config, '--policies', policies]);
+  t.equal(result.code, 2);
+  t.equal(result.stdout, '');
+  const lines = result.stderr.trimEnd().split('\n');
+  t.same(lines, [
+    `${config}:2:20: limits.headers_timeout: invalid duration 30: write a number with a unit: ms, s, m, h or d (e.g. 30s)`,
+    `${config}:3:19: limits.max_body_bytes: invalid size "64kb": write a number with a unit: B, KiB, MiB, GiB, KB, MB or GB (e.g. 64KiB)`,
+    `${config}:5:8: upstream.url: must be an http:// or https:// URL`,
+    `${config}:6:3: upstream.retries: unknown key`,
+    `${policies}/a.yaml:4:20: routes[0].match.path: invalid template segment "{a}{b}": a parameter is a whole segment {name}`,
+    `${policies}/a.yaml:6:12: routes[1].match: set exactly one of path or path_prefix`,
+    `${policies}/b.yaml:5:5: routes[0].match: duplicate key, first written at line 4`,
+  ]);
+  for (const line of lines)
+    t.match(line, /^[^:]+:\d+:\d+: [\w.[\]]+: \S/, 'FILE:LINE:COLUMN: KEY.PATH: MESSAGE');
+});
+
+t.test('validate names an invalid env variable', async (t) => {
+  const result = await runCli(['validate'], { AGENTFLOW_GATEWAY_LISTEN_PORT: 'eighty' });
+  t.equal(result.code, 2);
+  t.equal(
+    result.stderr,
+    'environment variable AGENTFLOW_GATEWAY_LISTEN_PORT: listeners.public.port: Invalid input: expected number, received string\n',
+  );
+});
+
+t.test('validate missing config file', async (t) => {
+  const config = path.join(t.testdir({}), 'absent.yaml');
+  const result = await runCli(['validate', '--config', config, '--policies', 'policies']);
+  t.equal(result.code, 2);
+  t.equal(result.stderr, `${config}: (root): cannot read file (ENOENT)\n`);
+});
+
+t.test('serve exits 2 on invalid config', async (t) => {
+  const dir = t.testdir({ 'gateway.yaml': 'upstream: { url: http://127.0.0.1:1, pool: 2 }\n' });
+  const config = path.join(dir, 'gateway.yaml');
+  const result = await runCli(['serve', '--config', config, '--policies', 'policies']);
+  t.equal(result.code, 2);
+  t.equal(result.stdout, '');
+  t.equal(result.stderr, `${config}:1:38: upstream.pool: unknown key\n`);
+});
