@@ -49,23 +49,14 @@ export class Pipeline {
     metrics.inFlight.inc();
     this.inFlight += 1;
     if (this.draining) response.shouldKeepAlive = false;
-    response.once('close', () => {
-      metrics.inFlight.dec();
-      this.inFlight -= 1;
-      try {
-        recordRequest(context, response, metrics);
-      } catch (error) {
-        context.log.error({ err: error }, 'recording the request failed');
-      }
-    });
+    // Recorded once the response has closed and forwarding has settled too: on a failure
+    // mid-body, undici closes the response before forward() learns what failed.
+    const closed = new Promise<void>((resolve) => response.once('close', () => resolve()));
 
     try {
       const rejection = await this.runStages(context);
-      if (rejection) {
-        sendRejection(context, response, rejection, metrics);
-        return;
-      }
-      await forward(context, response, this.#options.upstream, metrics);
+      if (rejection) sendRejection(context, response, rejection, metrics);
+      else await forward(context, response, this.#options.upstream, metrics);
     } catch (error) {
       if (!(error instanceof GatewayError)) {
         context.log.error({ err: error }, 'request failed unexpectedly');
@@ -75,6 +66,15 @@ export class Pipeline {
           ? error
           : new GatewayError('internal_error', 'unexpected error');
       sendRejection(context, response, failure, metrics);
+    }
+
+    await closed;
+    metrics.inFlight.dec();
+    this.inFlight -= 1;
+    try {
+      recordRequest(context, response, metrics);
+    } catch (error) {
+      context.log.error({ err: error }, 'recording the request failed');
     }
   }
 
@@ -91,8 +91,10 @@ export class Pipeline {
   createContext(req: IncomingMessage, response: ServerResponse | undefined): RequestContext {
     const requestId = requestIdFrom(req.headers['x-request-id']);
     const controller = new AbortController();
+    // Only the client leaves a response unfinished without an error; undici destroys it with
+    // the upstream failure, which forward() reports instead.
     response?.once('close', () => {
-      if (!response.writableFinished) controller.abort();
+      if (!response.writableFinished && !response.errored) controller.abort();
     });
     const peerAddress = canonicalAddress(req.socket.remoteAddress);
     return {

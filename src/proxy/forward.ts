@@ -55,11 +55,13 @@ export async function forward(
       context.outcome = 'aborted';
       return;
     }
-    const limitError = body instanceof BodyLimit ? body.errored : null;
+    const limitError = body instanceof BodyLimit ? body.exceeded : undefined;
+    // After the response has started, undici destroys it with the upstream failure and then
+    // rejects with a premature close, so the failure is read from the response.
     const failure =
       limitError instanceof GatewayError
         ? { kind: undefined, error: limitError }
-        : classifyUpstreamError(error);
+        : classifyUpstreamError(response.errored ?? error);
     if (failure.kind) metrics.upstreamErrors.inc({ kind: failure.kind });
     if (response.headersSent) {
       context.outcome = 'upstream_failed';
@@ -69,8 +71,6 @@ export async function forward(
       return;
     }
     throw failure.error;
-  } finally {
-    if (body instanceof BodyLimit) context.bytesIn = body.bytes;
   }
 }
 
@@ -79,7 +79,9 @@ function requestBody(context: RequestContext): Readable | undefined {
   const length = req.headers['content-length'];
   const chunked = req.headers['transfer-encoding'] !== undefined;
   if (!chunked && (length === undefined || length === '0')) return undefined;
-  const maxBytes = context.route?.maxBodyBytes ?? context.config.limits.max_body_bytes;
+  // The listener limit is a ceiling; a route can only lower it.
+  const listenerMax = context.config.limits.max_body_bytes;
+  const maxBytes = Math.min(context.route?.maxBodyBytes ?? listenerMax, listenerMax);
   if (!chunked) {
     // The length was checked against the limit before routing, and Node's parser never reads
     // past Content-Length, so the body can pass through untouched.
@@ -89,6 +91,11 @@ function requestBody(context: RequestContext): Readable | undefined {
   const limit = new BodyLimit(maxBytes);
   req.pipe(limit);
   req.on('error', (error) => limit.destroy(error));
+  // Counted as it arrives, because the response can close, and the access log line be written,
+  // before forward() returns.
+  req.on('data', (chunk: Buffer) => {
+    context.bytesIn += chunk.length;
+  });
   return limit;
 }
 

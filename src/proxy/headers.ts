@@ -27,6 +27,8 @@ const GATEWAY_OWNED_REQUEST_HEADERS = new Set([
   'forwarded',
   'x-real-ip',
   'x-request-id',
+  // Node answers `Expect: 100-continue` to the client itself; undici rejects the header.
+  'expect',
 ]);
 
 /** The header names listed in `Connection`, lower-cased; they are hop-by-hop too. */

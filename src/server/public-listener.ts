@@ -16,6 +16,7 @@ export function createPublicServer(options: {
   log: Logger;
 }): Server {
   const { limits, pipeline, websockets, metrics, log } = options;
+  const requestsBySocket = new WeakMap<Socket, number>();
   const server = createServer(
     {
       maxHeaderSize: limits.max_header_bytes,
@@ -25,12 +26,21 @@ export function createPublicServer(options: {
       // Node checks both timeouts on this interval; a second keeps them close to configured.
       connectionsCheckingInterval: 1_000,
     },
-    (req, response) => void pipeline.handle(req, response),
+    (req, response) => {
+      // Counted here, not with Node's maxRequestsPerSocket, because Node 20 then only sends
+      // "Connection: close" on the last response. It keeps the connection open until the
+      // keep-alive timeout and responds to further requests with a bare 503. A response without
+      // keep-alive makes Node close the connection once the response has ended.
+      const served = (requestsBySocket.get(req.socket) ?? 0) + 1;
+      requestsBySocket.set(req.socket, served);
+      const maxRequests = limits.max_requests_per_socket;
+      if (maxRequests > 0 && served >= maxRequests) response.shouldKeepAlive = false;
+      void pipeline.handle(req, response);
+    },
   );
   // One field over the limit, so that the accept stage sees the excess instead of Node
   // discarding it silently.
   server.maxHeadersCount = limits.max_headers + 1;
-  server.maxRequestsPerSocket = limits.max_requests_per_socket;
 
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => {
     const code = clientErrorCode(error);

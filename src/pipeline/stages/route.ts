@@ -1,4 +1,5 @@
 import { GatewayError } from '../../errors/gateway-error.js';
+import { connectionListed } from '../../proxy/headers.js';
 import { normalizeTarget } from '../../routing/normalize-path.js';
 import { findRoute, hostWithoutPort } from '../../routing/router.js';
 import { CONTINUE, reject, type Stage } from '../stage.js';
@@ -32,7 +33,10 @@ export function routeStage(): Stage {
       }
       context.route = lookup.route;
       context.params = lookup.params;
-      const isUpgrade = context.req.headers.upgrade !== undefined;
+      // A request is an upgrade request only when Connection lists "upgrade" too (RFC 9110
+      // section 7.8), as Node's parser decides. A lone Upgrade header is dropped when forwarding.
+      const { upgrade, connection } = context.req.headers;
+      const isUpgrade = upgrade !== undefined && connectionListed(connection).has('upgrade');
       if (isUpgrade && !lookup.route.websocket) {
         return reject('websocket_not_allowed', 'upgrade requested on a route without websocket');
       }
