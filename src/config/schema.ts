@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { clientIpSettingsSchema } from '../net/client-ip-settings.js';
 import { byteSize, duration, host, port } from './fields.js';
 
 const listener = (defaults: { host: string; port: number }) =>
@@ -63,6 +64,8 @@ export const gatewayConfigSchema = z.strictObject({
     })
     .prefault({}),
   limits: limits.prefault({}),
+  /** Which socket peers are proxies whose forwarding headers are believed. */
+  client_ip: clientIpSettingsSchema.prefault({}),
   upstream,
   logging: logging.prefault({}),
   shutdown: shutdown.prefault({}),

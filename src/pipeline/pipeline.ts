@@ -37,7 +37,7 @@ export class Pipeline {
     this.#options = options;
     this.stages = Object.freeze([
       acceptStage(options.config.limits),
-      clientIpStage(),
+      clientIpStage(options.config.client_ip),
       routeStage(),
     ]);
   }

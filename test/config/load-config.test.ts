@@ -28,6 +28,7 @@ t.test('loadConfig fills defaults', async (t) => {
       max_requests_per_socket: 1_000,
       max_body_bytes: 10_485_760,
     },
+    client_ip: { trusted_proxies: [], headers: [], max_entries: 32 },
     upstream: {
       url: 'http://127.0.0.1:8000',
       connect_timeout: 5_000,

@@ -1,14 +1,21 @@
+import { compileClientIpSettings, type ClientIpSettings } from '../../net/client-ip-settings.js';
+import { resolveClientIp } from '../../net/resolve-client-ip.js';
 import { CONTINUE, type Stage } from '../stage.js';
 
 /**
- * Sets the client address. Until trusted proxies are configured, the socket peer is the client:
- * forwarding headers from the request are never believed.
+ * Sets the client address. Forwarding headers are believed only when the socket peer is a
+ * configured trusted proxy; otherwise the socket peer is the client.
  */
-export function clientIpStage(): Stage {
+export function clientIpStage(settings: ClientIpSettings): Stage {
+  const compiled = compileClientIpSettings(settings);
   return {
     name: 'client_ip',
     run(context) {
-      context.clientIp = context.peerAddress;
+      const resolution = resolveClientIp(
+        { remoteAddress: context.socket.remoteAddress, rawHeaders: context.req.rawHeaders },
+        compiled,
+      );
+      context.clientIp = resolution.clientIp;
       return CONTINUE;
     },
   };
