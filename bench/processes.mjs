@@ -38,21 +38,26 @@ export function ownCpuSeconds() {
   return (user + system) / 1e6;
 }
 
-/** Returns a TCP port on 127.0.0.1 that was free a moment ago. */
+/** The default Redis port, left alone because a Redis server of someone else may use it. */
+const DEFAULT_REDIS_PORT = 6379;
+
+/** Returns a TCP port on 127.0.0.1, never 6379, that was free a moment ago. */
 export async function freePort() {
-  const server = createServer();
-  await new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', resolve);
-  });
-  const { port } = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  return port;
+  for (;;) {
+    const server = createServer();
+    await new Promise((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(0, '127.0.0.1', resolve);
+    });
+    const { port } = server.address();
+    await new Promise((resolve) => server.close(resolve));
+    if (port !== DEFAULT_REDIS_PORT) return port;
+  }
 }
 
 /**
- * A child `node` process whose standard output and error go to a file, so that log lines cost
- * the child a write to a file and cost the load generator nothing.
+ * A child process, `node` unless told otherwise, whose standard output and error go to a file,
+ * so that log lines cost the child a write to a file and cost the load generator nothing.
  */
 export class BenchProcess {
   constructor(name, child, logFile) {
@@ -61,11 +66,11 @@ export class BenchProcess {
     this.logFile = logFile;
   }
 
-  /** Spawns `node ARGS` with its output in `LOGDIR/NAME.log`. */
-  static spawn({ name, args, env = {}, logDir, cwd }) {
+  /** Spawns `COMMAND ARGS` with its output in `LOGDIR/NAME.log`. */
+  static spawn({ name, command = process.execPath, args, env = {}, logDir, cwd }) {
     const logFile = path.join(logDir, `${name}.log`);
     const fd = openSync(logFile, 'w');
-    const child = spawn(process.execPath, args, {
+    const child = spawn(command, args, {
       cwd,
       env: { ...process.env, ...env },
       stdio: ['ignore', fd, fd],
@@ -109,6 +114,14 @@ export class BenchProcess {
         return undefined;
       }
     });
+  }
+
+  /**
+   * Calls `check` every 50 ms until it returns something other than undefined, and returns that.
+   * Raises when the process exits first or after 15 s.
+   */
+  async waitFor(what, check) {
+    return this.#poll(what, check);
   }
 
   async #poll(what, check) {

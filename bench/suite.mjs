@@ -1,10 +1,11 @@
 // The benchmark runs: processes, load and CPU accounting for each setup, and the tables.
 import { readFileSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import autocannon from 'autocannon';
 import { parse as parseYaml } from 'yaml';
+import { createBenchIssuer, writeGatewayConfig, writePolicies } from './gateway-files.mjs';
 import { BenchProcess, freePort, machineBusySeconds, ownCpuSeconds } from './processes.mjs';
+import { commandCounts, commandDelta, startRedis } from './redis.mjs';
 
 /** The request every run sends: a non-streaming RAG query, the route the default policy allows. */
 export const QUERY_REQUEST = {
@@ -13,12 +14,6 @@ export const QUERY_REQUEST = {
   headers: { 'content-type': 'application/json' },
   body: JSON.stringify({ query: 'How does AgentFlow handle document uploads?' }),
 };
-
-const CATCH_ALL_POLICY = `version: 1
-routes:
-  - name: catch-all
-    match: { path_prefix: / }
-`;
 
 const MICROSECONDS_PER_SECOND = 1e6;
 
@@ -37,6 +32,13 @@ export class BenchContext {
     // as a client that honours the header would.
     const config = parseYaml(readFileSync(path.join(root, 'config/gateway.yaml'), 'utf8'));
     this.requestsPerConnection = config.limits.max_requests_per_socket;
+    this.issuer = undefined;
+  }
+
+  /** The benchmark's token issuer and its token, created on first use. */
+  benchIssuer() {
+    this.issuer ??= createBenchIssuer(this.workDir);
+    return this.issuer;
   }
 
   /** Stops every process this run started that is still running, by PID. */
@@ -71,20 +73,18 @@ export class BenchContext {
   }
 
   /**
-   * Starts the gateway with config/gateway.yaml on free loopback ports, in front of
-   * `upstreamUrl`, and waits for /readyz. `policies` is `default` for policies/ or `catch-all`
-   * for a single `path_prefix: /` route.
+   * Starts the gateway on free loopback ports, in front of `upstreamUrl`, and waits for /readyz.
+   * It runs with config/gateway.yaml, whose issuer is replaced by the benchmark's, and with the
+   * rate-limit store on the Redis at `redisPort` when given. `policies` is one of the kinds of
+   * writePolicies(). Returns the request headers the load must send: the token, unless the
+   * policy is `catch-all`.
    */
-  async startGateway({ name, upstreamUrl, policies, logLevel, nodeOptions = [] }) {
-    let policiesDir = path.join(this.root, 'policies');
-    if (policies === 'catch-all') {
-      policiesDir = path.join(this.workDir, 'catch-all-policies');
-      await mkdir(policiesDir, { recursive: true });
-      await writeFile(path.join(policiesDir, 'routes.yaml'), CATCH_ALL_POLICY);
-    }
+  async startGateway({ name, upstreamUrl, policies, logLevel, redisPort, nodeOptions = [] }) {
+    const { issuer, token } = await this.benchIssuer();
+    const policiesDir = await writePolicies(this.root, this.workDir, policies);
+    const config = await writeGatewayConfig(this.root, this.workDir, { name, issuer, redisPort });
     const [publicPort, adminPort] = [await freePort(), await freePort()];
     const cli = path.join(this.root, 'dist/src/cli.js');
-    const config = path.join(this.root, 'config/gateway.yaml');
     const started = this.spawn({
       name,
       args: [...nodeOptions, cli, 'serve', '--config', config, '--policies', policiesDir],
@@ -98,7 +98,9 @@ export class BenchContext {
     });
     // At level warn the gateway does not log "gateway started", so readiness is polled instead.
     await started.waitForOk(`http://127.0.0.1:${adminPort}/readyz`);
-    return { process: started, url: `http://127.0.0.1:${publicPort}` };
+    const headers = policies === 'catch-all' ? {} : { authorization: `Bearer ${token}` };
+    const adminUrl = `http://127.0.0.1:${adminPort}`;
+    return { process: started, url: `http://127.0.0.1:${publicPort}`, adminUrl, headers };
   }
 
   startBareProxy(name, script, upstreamUrl) {
@@ -107,12 +109,12 @@ export class BenchContext {
   }
 }
 
-function runLoad(context, baseUrl, duration) {
+function runLoad(context, baseUrl, duration, headers) {
   const request = QUERY_REQUEST;
   return autocannon({
     url: `${baseUrl}${request.path}`,
     method: request.method,
-    headers: request.headers,
+    headers: { ...request.headers, ...headers },
     body: request.body,
     connections: context.connections,
     reconnectRate: context.requestsPerConnection,
@@ -125,13 +127,18 @@ function failures(result) {
 }
 
 /**
- * Warms up, then runs the timed load against `url` and reads the CPU time of `proxy` (if any)
- * and `upstream` from /proc before and after it. Raises when the warm-up had a failure, since
- * the numbers of a misconfigured setup mean nothing.
+ * Warms up, then runs the timed load against `url`, with `headers` added to the request, and
+ * reads the CPU time of `proxy` (if any), `upstream` and the Redis server `redis` (if any) from
+ * /proc before and after it. With Redis, it also reads the commands Redis ran and the gateway's
+ * store switches from `adminUrl`/metrics before and after. Raises when the warm-up had
+ * a failure, since the numbers of a misconfigured setup mean nothing.
  */
-export async function measure(context, { setup, upstreamName, url, proxy, upstream }) {
+export async function measure(
+  context,
+  { setup, upstreamName, url, adminUrl, headers = {}, proxy, upstream, redis },
+) {
   console.error(`measuring: ${setup} -> ${upstreamName} (${url})`);
-  const warmup = await runLoad(context, url, context.warmup);
+  const warmup = await runLoad(context, url, context.warmup, headers);
   if (failures(warmup) > 0 || warmup.requests.total === 0) {
     throw new Error(
       `${setup}: the warm-up had ${warmup.non2xx} non-2xx responses, ${warmup.errors} errors ` +
@@ -139,15 +146,23 @@ export async function measure(context, { setup, upstreamName, url, proxy, upstre
     );
   }
 
-  const before = cpuSnapshot(proxy, upstream);
-  const result = await runLoad(context, url, context.duration);
-  const after = cpuSnapshot(proxy, upstream);
+  const commandsBefore = redis === undefined ? undefined : commandCounts(redis);
+  const switchesBefore = redis === undefined ? undefined : await storeSwitches(adminUrl);
+  const before = cpuSnapshot(proxy, upstream, redis);
+  const result = await runLoad(context, url, context.duration, headers);
+  const after = cpuSnapshot(proxy, upstream, redis);
+  const commands =
+    redis === undefined ? undefined : commandDelta(commandsBefore, commandCounts(redis));
+  const switches =
+    redis === undefined ? undefined : (await storeSwitches(adminUrl)) - switchesBefore;
 
   const completed = result.requests.total;
   const delta = (key) => after[key] - before[key];
   // CPU the rest of the machine used meanwhile, which the processes under test competed with.
   const otherSeconds =
-    delta('machine') - delta('proxy') - delta('upstream') - delta('loadGenerator');
+    delta('machine') - delta('proxy') - delta('upstream') - delta('loadGenerator') - delta('redis');
+  const sentCommands =
+    commands === undefined ? undefined : Object.values(commands.sent).reduce((a, b) => a + b, 0);
   return {
     setup,
     upstream: upstreamName,
@@ -161,14 +176,33 @@ export async function measure(context, { setup, upstreamName, url, proxy, upstre
       proxy === undefined ? undefined : (delta('proxy') / completed) * MICROSECONDS_PER_SECOND,
     upstreamCpuMicroseconds: (delta('upstream') / completed) * MICROSECONDS_PER_SECOND,
     loadGeneratorCpuMicroseconds: (delta('loadGenerator') / completed) * MICROSECONDS_PER_SECOND,
+    redisCpuMicroseconds:
+      redis === undefined ? undefined : (delta('redis') / completed) * MICROSECONDS_PER_SECOND,
+    redisCommandsPerRequest: sentCommands === undefined ? undefined : sentCommands / completed,
+    redisCommands: commands,
+    storeSwitches: switches,
     otherCpus: Math.max(0, otherSeconds) / result.duration,
   };
 }
 
-function cpuSnapshot(proxy, upstream) {
+/** Sums `agentflow_gateway_rate_limit_store_switches_total` over its `state` label. */
+async function storeSwitches(adminUrl) {
+  const response = await fetch(`${adminUrl}/metrics`);
+  const text = await response.text();
+  let total = 0;
+  for (const [, value] of text.matchAll(
+    /^agentflow_gateway_rate_limit_store_switches_total\{[^}]*\} (\d+)/gm,
+  )) {
+    total += Number(value);
+  }
+  return total;
+}
+
+function cpuSnapshot(proxy, upstream, redis) {
   return {
     proxy: proxy?.cpuSeconds() ?? 0,
     upstream: upstream.cpuSeconds(),
+    redis: redis?.process.cpuSeconds() ?? 0,
     loadGenerator: ownCpuSeconds(),
     machine: machineBusySeconds(),
   };
@@ -176,17 +210,40 @@ function cpuSnapshot(proxy, upstream) {
 
 /** Measures one proxy process started by `start`, then stops it. */
 async function measureProxy(context, start, row) {
-  const { process: proxy, url } = await start();
+  const { process: proxy, url, adminUrl, headers } = await start();
   try {
-    return await measure(context, { ...row, url, proxy });
+    return await measure(context, { ...row, url, adminUrl, headers, proxy });
   } finally {
     await proxy.stop();
   }
 }
 
+/** The gateway setups of the `gateway` group, in the order they run. */
+const GATEWAY_SETUPS = [
+  { setup: 'gateway, catch-all route, log level warn', policies: 'catch-all', logLevel: 'warn' },
+  { setup: 'gateway, catch-all route, log level info', policies: 'catch-all', logLevel: 'info' },
+  {
+    setup: 'gateway, default policy, auth, no rate limits',
+    policies: 'default-no-limits',
+    logLevel: 'info',
+  },
+  {
+    setup: 'gateway, default policy, auth and three rate-limit layers on memory',
+    policies: 'default',
+    logLevel: 'info',
+  },
+  {
+    setup: 'gateway, default policy, auth and three rate-limit layers on Redis',
+    policies: 'default',
+    logLevel: 'info',
+    redis: true,
+  },
+];
+
 /**
- * Measures the minimal upstream directly, through the catch-all gateway at warn and at info, and
- * through the gateway with its default policy.
+ * Measures the minimal upstream directly, through the catch-all gateway at warn and at info,
+ * and through the gateway with its default policy: a token on every request, without and with
+ * its rate limits, the latter on memory and on a Redis server that the group starts itself.
  */
 export async function runGatewayGroup(context) {
   const { process: upstream, url: upstreamUrl } = await context.startMinimalUpstream();
@@ -194,15 +251,21 @@ export async function runGatewayGroup(context) {
   const rows = [
     await measure(context, { setup: 'direct', upstreamName, url: upstreamUrl, upstream }),
   ];
-  const gateways = [
-    { setup: 'gateway, catch-all route, log level warn', policies: 'catch-all', logLevel: 'warn' },
-    { setup: 'gateway, catch-all route, log level info', policies: 'catch-all', logLevel: 'info' },
-    { setup: 'gateway, default config and policies', policies: 'default', logLevel: 'info' },
-  ];
-  for (const [index, gateway] of gateways.entries()) {
+  for (const [index, { redis: withRedis, ...gateway }] of GATEWAY_SETUPS.entries()) {
+    const redis = withRedis ? await startRedis(context) : undefined;
     const start = () =>
-      context.startGateway({ name: `gateway-${index + 1}`, upstreamUrl, ...gateway });
-    rows.push(await measureProxy(context, start, { setup: gateway.setup, upstreamName, upstream }));
+      context.startGateway({
+        name: `gateway-${index + 1}`,
+        upstreamUrl,
+        redisPort: redis?.port,
+        ...gateway,
+      });
+    try {
+      const row = { setup: gateway.setup, upstreamName, upstream, redis };
+      rows.push(await measureProxy(context, start, row));
+    } finally {
+      await redis?.process.stop();
+    }
   }
   await upstream.stop();
   return rows;
@@ -224,7 +287,7 @@ export async function runRagGroup(context) {
     });
   rows.push(
     await measureProxy(context, start, {
-      setup: 'gateway, default config and policies',
+      setup: 'gateway, default policy, auth and three rate-limit layers on memory',
       upstreamName,
       upstream,
     }),
@@ -267,6 +330,8 @@ const MEDIAN_FIELDS = [
   'proxyCpuMicroseconds',
   'upstreamCpuMicroseconds',
   'loadGeneratorCpuMicroseconds',
+  'redisCpuMicroseconds',
+  'redisCommandsPerRequest',
   'otherCpus',
 ];
 
@@ -299,8 +364,12 @@ function formatRange(range) {
   return range === undefined ? '–' : range.map(formatNumber).join('–');
 }
 
-/** Formats rows from measure() or combineRounds() as a Markdown table. */
+/**
+ * Formats rows from measure() or combineRounds() as a Markdown table. The Redis columns appear
+ * only when a row ran with Redis.
+ */
 export function markdownTable(rows) {
+  const withRedis = rows.some((row) => row.redisCommandsPerRequest !== undefined);
   const header = [
     'Setup',
     'Upstream',
@@ -313,6 +382,7 @@ export function markdownTable(rows) {
     'Load generator CPU µs/req',
     'Other CPU load',
     'Failed',
+    ...(withRedis ? ['Redis CPU µs/req', 'Redis commands/req'] : []),
   ];
   const lines = [`| ${header.join(' | ')} |`, `|${header.map(() => ' --- ').join('|')}|`];
   for (const row of rows) {
@@ -329,7 +399,28 @@ export function markdownTable(rows) {
       row.otherCpus.toFixed(2),
       String(row.failed),
     ];
+    if (withRedis) {
+      cells.push(formatNumber(row.redisCpuMicroseconds), formatCommands(row));
+    }
     lines.push(`| ${cells.join(' | ')} |`);
   }
   return lines.join('\n');
+}
+
+/**
+ * Formats the commands per request that the gateway sent to Redis, each command's share, the
+ * commands its scripts ran, and the store's switches during the timed run. The details come
+ * from one round.
+ */
+function formatCommands(row) {
+  if (row.redisCommandsPerRequest === undefined) return '–';
+  const perRequest = (counts) =>
+    Object.entries(counts)
+      .map(([name, calls]) => `${name} ${(calls / row.completed).toFixed(3)}`)
+      .join(', ');
+  return (
+    `${row.redisCommandsPerRequest.toFixed(3)} (${perRequest(row.redisCommands.sent)}); ` +
+    `in scripts: ${perRequest(row.redisCommands.inScripts)}; ` +
+    `store switches: ${row.storeSwitches}`
+  );
 }

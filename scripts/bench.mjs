@@ -100,7 +100,8 @@ function machineDescription(options) {
       .join(' ')}`,
     `- Load: autocannon, ${options.connections} connections, ${options.warmup} s warm-up, ` +
       `${options.duration} s timed, ${QUERY_REQUEST.method} ${QUERY_REQUEST.path} with a ` +
-      `${QUERY_REQUEST.body.length}-byte JSON body`,
+      `${QUERY_REQUEST.body.length}-byte JSON body, and an EdDSA bearer token on the routes ` +
+      `of the default policy`,
     `- Rounds: ${options.rounds}; with more than one, each cell is the median over the rounds`,
   ].join('\n');
 }

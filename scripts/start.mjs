@@ -1,7 +1,8 @@
 // Starts the sample RAG backend and the gateway in front of it, for trying the gateway out.
 // Builds first when the compiled files are missing or older than the sources.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
@@ -10,6 +11,9 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const backendPort = Number(process.env.RAG_BACKEND_PORT ?? 8000);
 const gatewayCli = path.join(root, 'dist/src/cli.js');
 const backendMain = path.join(root, 'dist/examples/rag-backend/server.js');
+const demoKeyFile = path.join(root, '.demo/signing-key.jwk');
+// Must match auth.issuers[0].jwks.url in config/gateway.yaml.
+const demoIssuerPort = 9091;
 
 function newestModification(dir) {
   let newest = 0;
@@ -52,7 +56,45 @@ async function waitFor(url, name, child) {
   throw new Error(`${name} did not become ready at ${url} within 10 s`);
 }
 
+// A throwaway identity provider for the demo: a fresh Ed25519 key on every start, its public
+// half served as a JWKS on loopback, the private half written to .demo/ for `token mint`.
+async function startDemoIssuer() {
+  const { generateKeyPair, exportJWK, SignJWT } = await import('jose');
+  const { privateKey, publicKey } = await generateKeyPair('EdDSA', { extractable: true });
+  const kid = `demo-${Date.now()}`;
+  const publicJwk = { ...(await exportJWK(publicKey)), kid, alg: 'EdDSA', use: 'sig' };
+  const privateJwk = { ...(await exportJWK(privateKey)), kid, alg: 'EdDSA' };
+  mkdirSync(path.join(root, '.demo'), { recursive: true });
+  writeFileSync(demoKeyFile, `${JSON.stringify(privateJwk)}\n`, { mode: 0o600 });
+  const jwks = JSON.stringify({ keys: [publicJwk] });
+  const server = createServer((req, res) => {
+    res.writeHead(req.url === '/jwks.json' ? 200 : 404, { 'content-type': 'application/json' });
+    res.end(req.url === '/jwks.json' ? jwks : '{}');
+  });
+  await new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(demoIssuerPort, '127.0.0.1', resolve);
+  });
+  const mintToken = (roles) =>
+    new SignJWT({ roles })
+      .setProtectedHeader({ alg: 'EdDSA', typ: 'JWT', kid })
+      .setIssuer('urn:agentflow-gateway:demo')
+      .setAudience('agentflow-rag')
+      .setSubject('demo-user')
+      .setIssuedAt()
+      .setExpirationTime('12h')
+      .sign(privateKey);
+  return { server, token: await mintToken(['user']) };
+}
+
 buildIfNeeded();
+let demoIssuer;
+try {
+  demoIssuer = await startDemoIssuer();
+} catch (error) {
+  console.error(`could not start the demo issuer on 127.0.0.1:${demoIssuerPort}: ${error.message}`);
+  process.exit(1);
+}
 const children = [];
 const backend = spawn(process.execPath, [backendMain, '--port', String(backendPort)], {
   cwd: root,
@@ -62,12 +104,17 @@ children.push(backend);
 const gateway = spawn(process.execPath, [gatewayCli, 'serve', ...process.argv.slice(2)], {
   cwd: root,
   stdio: 'inherit',
-  env: { ...process.env, AGENTFLOW_GATEWAY_UPSTREAM_URL: `http://127.0.0.1:${backendPort}` },
+  env: {
+    ...process.env,
+    AGENTFLOW_GATEWAY_UPSTREAM_URL: `http://127.0.0.1:${backendPort}`,
+    AGENTFLOW_GATEWAY_DEMO: '1',
+  },
 });
 children.push(gateway);
 
 function stopAll(signal) {
   for (const child of children) if (child.exitCode === null) child.kill(signal);
+  demoIssuer.server.close();
 }
 process.on('SIGINT', () => stopAll('SIGINT'));
 process.on('SIGTERM', () => stopAll('SIGTERM'));
@@ -94,12 +141,19 @@ try {
 console.log(`
 sample RAG backend  http://127.0.0.1:${backendPort}
 gateway             http://127.0.0.1:8080   (admin: http://127.0.0.1:9090/metrics)
+demo issuer         http://127.0.0.1:${demoIssuerPort}/jwks.json   (key: .demo/signing-key.jwk)
+
+A token for the demo user (role "user", valid 12 hours):
+  TOKEN=${demoIssuer.token}
 
 Try:
-  curl -s http://127.0.0.1:8080/api/rag/query -H 'content-type: application/json' \\
-    -d '{"query":"How does AgentFlow handle document uploads?"}'
-  curl -sN http://127.0.0.1:8080/api/rag/query -H 'content-type: application/json' \\
-    -d '{"query":"What is AgentFlow?","stream":true}'
+  curl -s http://127.0.0.1:8080/api/rag/query -H "authorization: Bearer $TOKEN" \\
+    -H 'content-type: application/json' -d '{"query":"How does AgentFlow handle document uploads?"}'
+  curl -sN http://127.0.0.1:8080/api/rag/query -H "authorization: Bearer $TOKEN" \\
+    -H 'content-type: application/json' -d '{"query":"What is AgentFlow?","stream":true}'
 
-Press Ctrl-C to stop both.
+Without the token the gateway answers 401. Mint others with:
+  node dist/src/cli.js token mint --key .demo/signing-key.jwk --sub alice --roles user,admin
+
+Press Ctrl-C to stop.
 `);

@@ -1,9 +1,14 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
+import { DEMO_ISSUER } from './auth/demo.js';
+import { runRevoke } from './cli/revoke.js';
+import { runToken } from './cli/token.js';
 import { MAIN_USAGE, SERVE_USAGE, VALIDATE_USAGE } from './cli/usage.js';
 import { ConfigError } from './config/config-error.js';
 import { loadConfig } from './config/load-config.js';
+import type { GatewayConfig } from './config/schema.js';
 import { loadPolicies } from './policy/load-policies.js';
+import { createVerifier, loadPolicyFor } from './server/load-files.js';
 import { Gateway } from './server/gateway.js';
 
 const EXIT_RUNTIME_FAILURE = 1;
@@ -25,6 +30,8 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(MAIN_USAGE);
     return 0;
   }
+  if (command === 'token') return runToken(rest);
+  if (command === 'revoke') return runRevoke(rest);
   if (command !== 'serve' && command !== 'validate') {
     process.stderr.write(`agentflow-gateway: unknown command "${command}"\n\n${MAIN_USAGE}`);
     return EXIT_USAGE;
@@ -60,16 +67,24 @@ async function validate(configFile: string, policiesOverride: string | undefined
   const issues: string[] = [];
   // The configuration is checked even when --policies names the folder.
   let policiesDir = policiesOverride;
+  let config: GatewayConfig | undefined;
   try {
     const loaded = await loadConfig(configFile);
+    config = loaded.config;
     policiesDir ??= loaded.policiesDir;
+    const warning = demoIssuerWarning(config, configFile);
+    if (warning !== undefined) process.stderr.write(`${warning}\n`);
+    await createVerifier(config, configFile);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     issues.push(error.message);
   }
   if (policiesDir !== undefined) {
     try {
-      const snapshot = await loadPolicies(policiesDir);
+      // Without a valid configuration, routes cannot be checked against its issuers.
+      const snapshot = config
+        ? await loadPolicyFor(config, policiesDir)
+        : await loadPolicies(policiesDir);
       if (issues.length === 0) {
         process.stdout.write(
           `valid: ${configFile} and ${snapshot.files.length} policy file(s), ${snapshot.routes.length} route(s)\n`,
@@ -85,6 +100,20 @@ async function validate(configFile: string, policiesOverride: string | undefined
   return EXIT_USAGE;
 }
 
+/**
+ * Returns a warning when the configuration trusts the demo issuer. `validate` still passes,
+ * because the shipped configuration trusts it, but `serve` rejects it outside `npm start`.
+ */
+function demoIssuerWarning(config: GatewayConfig, configFile: string): string | undefined {
+  const index = config.auth?.issuers.findIndex((issuer) => issuer.issuer === DEMO_ISSUER) ?? -1;
+  if (index === -1) return undefined;
+  return (
+    `warning: ${configFile}: auth.issuers[${index}].issuer: the demo issuer ${DEMO_ISSUER} is ` +
+    'accepted only under npm start, so serve will reject this configuration: replace it with ' +
+    "your identity provider's issuer, audiences, algorithms and jwks.url"
+  );
+}
+
 async function serve(configFile: string, policiesDir: string | undefined): Promise<number> {
   const gateway = await Gateway.start({ configFile, policiesDir });
   await new Promise<void>((resolve) => {
@@ -97,6 +126,10 @@ async function serve(configFile: string, policiesDir: string | undefined): Promi
     };
     process.once('SIGTERM', stop);
     process.once('SIGINT', stop);
+    process.on('SIGHUP', () => {
+      gateway.log.info({ signal: 'SIGHUP' }, 'signal received');
+      void gateway.reloadPolicy('sighup');
+    });
   });
   return 0;
 }

@@ -1,9 +1,34 @@
 import { execFile } from 'node:child_process';
 import path from 'node:path';
+import { exportJWK, generateKeyPair } from 'jose';
 import t from 'tap';
+import { DEMO_AUDIENCE, DEMO_ISSUER } from '../src/auth/demo.js';
+import { TOKEN_USAGE } from '../src/cli/token.js';
 import { MAIN_USAGE, VALIDATE_USAGE } from '../src/cli/usage.js';
 
 const CLI = path.resolve('dist/src/cli.js');
+
+const UPSTREAM_ONLY = 'upstream: { url: http://127.0.0.1:1 }\n';
+/** An issuer whose JWKS is never fetched, because validate reads keys but fetches no URLs. */
+const ISSUER_SECTION = [
+  'auth:',
+  '  issuers:',
+  '    - name: main',
+  '      issuer: https://id.example.test',
+  '      audiences: [agentflow]',
+  '      algorithms: [RS256]',
+  '      jwks: { url: http://127.0.0.1:1/jwks.json }',
+  '',
+].join('\n');
+
+/** Returns the line that validate writes to stderr for a configuration trusting the demo issuer. */
+function demoIssuerWarning(configFile: string): string {
+  return (
+    `warning: ${configFile}: auth.issuers[0].issuer: the demo issuer ${DEMO_ISSUER} is accepted ` +
+    'only under npm start, so serve will reject this configuration: replace it with your ' +
+    "identity provider's issuer, audiences, algorithms and jwks.url\n"
+  );
+}
 
 /** The parent's environment without AGENTFLOW_GATEWAY_* variables, which would change results. */
 const BASE_ENV = Object.fromEntries(
@@ -89,24 +114,66 @@ t.test('validate shipped files', async (t) => {
     'policies',
   ]);
   t.equal(result.code, 0);
-  t.equal(result.stdout, 'valid: config/gateway.yaml and 1 policy file(s), 3 route(s)\n');
-  t.equal(result.stderr, '');
+  t.equal(result.stdout, 'valid: config/gateway.yaml and 1 policy file(s), 4 route(s)\n');
+  t.equal(result.stderr, demoIssuerWarning('config/gateway.yaml'), 'warns about the demo issuer');
+});
+
+t.test('validate warns about demo issuer', async (t) => {
+  const dir = t.testdir({
+    'demo.yaml': [
+      UPSTREAM_ONLY,
+      'auth:',
+      '  issuers:',
+      '    - name: demo',
+      `      issuer: ${DEMO_ISSUER}`,
+      `      audiences: [${DEMO_AUDIENCE}]`,
+      '      algorithms: [EdDSA]',
+      '      jwks: { url: http://127.0.0.1:1/jwks.json }',
+      '',
+    ].join('\n'),
+    'own-issuer.yaml': `${UPSTREAM_ONLY}${ISSUER_SECTION}`,
+  });
+  const demo = path.join(dir, 'demo.yaml');
+  const withDemo = await runCli(['validate', '--config', demo, '--policies', 'policies']);
+  t.equal(withDemo.code, 0, 'still valid');
+  t.equal(withDemo.stdout, `valid: ${demo} and 1 policy file(s), 4 route(s)\n`);
+  t.equal(withDemo.stderr, demoIssuerWarning(demo), 'one warning line');
+
+  const own = path.join(dir, 'own-issuer.yaml');
+  const withoutDemo = await runCli(['validate', '--config', own, '--policies', 'policies']);
+  t.equal(withoutDemo.code, 0);
+  t.equal(withoutDemo.stderr, '', 'no warning for another issuer');
 });
 
 t.test('validate uses the configured policy folder', async (t) => {
   const result = await runCli(['validate']);
   t.equal(result.code, 0, 'config/gateway.yaml names ../policies');
-  t.equal(result.stdout, 'valid: config/gateway.yaml and 1 policy file(s), 3 route(s)\n');
+  t.equal(result.stdout, 'valid: config/gateway.yaml and 1 policy file(s), 4 route(s)\n');
 });
 
 t.test('validate reads AGENTFLOW_GATEWAY_CONFIG', async (t) => {
-  const dir = t.testdir({ 'gateway.yaml': 'upstream: { url: http://127.0.0.1:1 }\n' });
+  const dir = t.testdir({ 'gateway.yaml': `${UPSTREAM_ONLY}${ISSUER_SECTION}` });
   const config = path.join(dir, 'gateway.yaml');
   const result = await runCli(['validate', '--policies', 'policies'], {
     AGENTFLOW_GATEWAY_CONFIG: config,
   });
   t.equal(result.code, 0);
-  t.equal(result.stdout, `valid: ${config} and 1 policy file(s), 3 route(s)\n`);
+  t.equal(result.stdout, `valid: ${config} and 1 policy file(s), 4 route(s)\n`);
+});
+
+t.test('validate needs an issuer', async (t) => {
+  const dir = t.testdir({ 'gateway.yaml': UPSTREAM_ONLY });
+  const config = path.join(dir, 'gateway.yaml');
+  const result = await runCli(['validate', '--config', config, '--policies', 'policies']);
+  t.equal(result.code, 2);
+  t.equal(result.stdout, '');
+  const lines = result.stderr.trimEnd().split('\n');
+  t.equal(lines.length, 3, 'one line per route that verifies tokens');
+  t.match(
+    lines[0],
+    /^policies\/routes\.yaml:\d+:\d+: routes\[0\]\.auth: route "rag-query" verifies tokens \(auth: required\) but the gateway configuration has no auth\.issuers/,
+  );
+  t.notMatch(result.stderr, 'backend-health', 'auth: none routes need no issuer');
 });
 
 t.test('validate broken files exits 2', async (t) => {
@@ -176,4 +243,83 @@ t.test('serve exits 2 on invalid config', async (t) => {
   t.equal(result.code, 2);
   t.equal(result.stdout, '');
   t.equal(result.stderr, `${config}:1:38: upstream.pool: unknown key\n`);
+});
+
+t.test('serve refuses the demo issuer', async (t) => {
+  const demoIssuer = [
+    'listeners:',
+    '  public: { host: 127.0.0.1, port: 0 }',
+    '  admin: { host: 127.0.0.1, port: 0 }',
+    UPSTREAM_ONLY,
+    'auth:',
+    '  issuers:',
+    '    - name: demo',
+    `      issuer: ${DEMO_ISSUER}`,
+    `      audiences: [${DEMO_AUDIENCE}]`,
+    '      algorithms: [EdDSA]',
+    '      jwks: { url: http://127.0.0.1:1/jwks.json }',
+    '',
+  ].join('\n');
+  const dir = t.testdir({ 'gateway.yaml': demoIssuer });
+  const config = path.join(dir, 'gateway.yaml');
+  const result = await runCli(['serve', '--config', config, '--policies', 'policies']);
+  t.equal(result.code, 2);
+  t.match(result.stderr, `${config}: auth.issuers[0].issuer: the demo issuer ${DEMO_ISSUER}`);
+});
+
+t.test('token --help exits 0', async (t) => {
+  const result = await runCli(['token', '--help']);
+  t.equal(result.code, 0);
+  t.equal(result.stdout, TOKEN_USAGE);
+});
+
+t.test('token mint unknown option exits 2', async (t) => {
+  const result = await runCli(['token', 'mint', '--colour']);
+  t.equal(result.code, 2);
+  t.equal(result.stdout, '');
+  t.equal(
+    result.stderr,
+    `agentflow-gateway token mint: Unknown option '--colour'\n\n${TOKEN_USAGE}`,
+  );
+});
+
+t.test('token mint without --sub exits 2', async (t) => {
+  const result = await runCli(['token', 'mint', '--key', 'absent.jwk']);
+  t.equal(result.code, 2);
+  t.equal(
+    result.stderr,
+    `agentflow-gateway token mint: --key and --sub are required\n\n${TOKEN_USAGE}`,
+  );
+});
+
+t.test('token mint unusable key exits 2', async (t) => {
+  const { publicKey } = await generateKeyPair('EdDSA', { extractable: true });
+  const dir = t.testdir({
+    'public.jwk': JSON.stringify(await exportJWK(publicKey)),
+    'private.pem': '-----BEGIN PRIVATE KEY-----\n',
+  });
+  const cases = [
+    { file: path.join(dir, 'absent.jwk'), message: 'ENOENT' },
+    { file: path.join(dir, 'public.jwk'), message: 'the JWK has no private part' },
+    { file: path.join(dir, 'private.pem'), message: 'the file is not a JWK' },
+  ];
+  for (const { file, message } of cases) {
+    const result = await runCli(['token', 'mint', '--key', file, '--sub', 'alice']);
+    t.equal(result.code, 2, `${message}: exit code`);
+    t.equal(result.stdout, '', `${message}: no token`);
+    t.match(
+      result.stderr,
+      `agentflow-gateway token mint: cannot sign with --key ${file}: `,
+      `${message}: names the key file`,
+    );
+    t.match(result.stderr, message, `${message}: says why`);
+    t.notMatch(result.stderr, /\n\s+at /, `${message}: no stack trace`);
+  }
+});
+
+t.test('token inspect invalid token exits 2', async (t) => {
+  const result = await runCli(['token', 'inspect', 'not-a-token']);
+  t.equal(result.code, 2);
+  t.equal(result.stdout, '');
+  t.match(result.stderr, /^agentflow-gateway token inspect: invalid token: /);
 });

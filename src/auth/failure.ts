@@ -21,6 +21,7 @@ export const AUTH_FAILURE_REASONS = [
   'crit_unsupported',
   'decryption_failed',
   'jwks_unavailable',
+  'token_revoked',
 ] as const;
 
 export type AuthFailureReason = (typeof AUTH_FAILURE_REASONS)[number];

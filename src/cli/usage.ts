@@ -3,6 +3,8 @@ export const MAIN_USAGE = `Usage: agentflow-gateway <command> [options]
 Commands:
   serve      Run the gateway
   validate   Check the configuration and policy files without starting
+  token      Mint a JWT for testing, or print a token's claims
+  revoke     Revoke tokens by jti, subject or session through the admin API
 
 Options of serve and validate:
   --config FILE     Gateway configuration (default: config/gateway.yaml, or

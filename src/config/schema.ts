@@ -1,5 +1,8 @@
 import { z } from 'zod';
+import { authConfigSchema } from '../auth/schema.js';
 import { clientIpSettingsSchema } from '../net/client-ip-settings.js';
+import { revocationSettingsSchema } from '../revocation/settings.js';
+import { rateLimitStoreSettingsSchema } from '../store/settings.js';
 import { byteSize, duration, host, port } from './fields.js';
 
 const listener = (defaults: { host: string; port: number }) =>
@@ -67,6 +70,14 @@ export const gatewayConfigSchema = z.strictObject({
   /** Which socket peers are proxies whose forwarding headers are believed. */
   client_ip: clientIpSettingsSchema.prefault({}),
   upstream,
+  /** Token issuers and their keys; routes other than `auth: none` need at least one. */
+  auth: authConfigSchema.optional(),
+  /** Revoked tokens: kept in this process, or in Redis with a local replica in every gateway. */
+  revocation: revocationSettingsSchema.prefault({}),
+  /** The admin API's write access: a bearer token read from a file, relative to this file. */
+  admin: z.strictObject({ token_file: z.string().min(1).optional() }).prefault({}),
+  /** Where rate-limit state lives: this process (memory) or Redis shared by every replica. */
+  store: rateLimitStoreSettingsSchema.prefault({}),
   logging: logging.prefault({}),
   shutdown: shutdown.prefault({}),
   /** Folder of policy files, relative to the configuration file. */

@@ -20,6 +20,22 @@ const LATENCY_BUCKETS = [
   0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300,
 ];
 
+/** Durations of one request, in seconds; `upstreamSeconds` is undefined when not forwarded. */
+export interface RequestDurations {
+  totalSeconds: number;
+  gatewaySeconds: number;
+  upstreamSeconds: number | undefined;
+}
+
+/** The labelled children of one route's request metrics, so a request builds no label objects. */
+interface RouteRecorders {
+  requestDuration: Histogram.Internal<'route'>;
+  gatewayDuration: Histogram.Internal<'route'>;
+  upstreamDuration: Histogram.Internal<'route'>;
+  /** Children of the requests counter by method label, then by status / 100. */
+  requests: Map<string, (Counter.Internal | undefined)[]>;
+}
+
 export type UpstreamErrorKind =
   'refused' | 'connect_timeout' | 'headers_timeout' | 'reset' | 'body_timeout' | 'other';
 
@@ -35,8 +51,22 @@ export class GatewayMetrics {
   readonly gatewayDuration: Histogram<'route'>;
   readonly upstreamDuration: Histogram<'route'>;
   readonly upstreamErrors: Counter<'kind'>;
+  readonly authFailures: Counter<'route' | 'reason'>;
+  readonly authzDenials: Counter<'route' | 'reason'>;
+  readonly rateLimitDecisions: Counter<'route' | 'layer' | 'outcome'>;
+  readonly rateLimitDecisionDuration: Histogram;
+  readonly rateLimitStoreSwitches: Counter<'state'>;
+  readonly rateLimitMemoryKeys: Gauge;
+  /** Read at each scrape for the revocation gauges; set once the list exists. */
+  revocationStatsSource: () => { records: number; fresh: 0 | 1 } = () => ({ records: 0, fresh: 1 });
+  readonly revocationRecords: Gauge;
+  readonly revocationFresh: Gauge;
+  /** Read at each scrape for the memory-keys gauge; set once the store exists. */
+  rateLimitMemoryKeysSource: () => number = () => 0;
   readonly inFlight: Gauge;
   readonly policyInfo: Gauge<'hash'>;
+  /** Bounded by the route names of the policies loaded since the start, plus `none`. */
+  readonly #routeRecorders = new Map<string, RouteRecorders>();
 
   constructor() {
     const registers = [this.registry];
@@ -79,6 +109,62 @@ export class GatewayMetrics {
       labelNames: ['kind'],
       registers,
     });
+    this.authFailures = new Counter({
+      name: `${PREFIX}auth_failures_total`,
+      help: 'Requests whose token was missing, invalid or could not be checked, by route and reason.',
+      labelNames: ['route', 'reason'],
+      registers,
+    });
+    this.authzDenials = new Counter({
+      name: `${PREFIX}authz_denials_total`,
+      help: 'Requests with a valid token that the route does not allow, by route and reason.',
+      labelNames: ['route', 'reason'],
+      registers,
+    });
+    this.rateLimitDecisions = new Counter({
+      name: `${PREFIX}rate_limit_decisions_total`,
+      help: 'Rate-limit decisions by route, layer and outcome (allowed, limited, shadow_limited, fail_mode, unavailable).',
+      labelNames: ['route', 'layer', 'outcome'],
+      registers,
+    });
+    this.rateLimitDecisionDuration = new Histogram({
+      name: `${PREFIX}rate_limit_decision_duration_seconds`,
+      help: 'Time to decide every rate-limit layer of a request, store round trip included, in seconds.',
+      buckets: LATENCY_BUCKETS,
+      registers,
+    });
+    this.rateLimitStoreSwitches = new Counter({
+      name: `${PREFIX}rate_limit_store_switches_total`,
+      help: 'Switches of the rate-limit store between Redis (primary) and its fail mode (fallback).',
+      labelNames: ['state'],
+      registers,
+    });
+    const readMemoryKeys = () => this.rateLimitMemoryKeysSource();
+    this.rateLimitMemoryKeys = new Gauge({
+      name: `${PREFIX}rate_limit_memory_keys`,
+      help: 'Keys held by the in-memory rate limiter.',
+      registers,
+      collect() {
+        this.set(readMemoryKeys());
+      },
+    });
+    const readRevocationStats = () => this.revocationStatsSource();
+    this.revocationRecords = new Gauge({
+      name: `${PREFIX}revocation_records`,
+      help: 'Revocation records held in this gateway, expired ones not yet purged included.',
+      registers,
+      collect() {
+        this.set(readRevocationStats().records);
+      },
+    });
+    this.revocationFresh = new Gauge({
+      name: `${PREFIX}revocation_fresh`,
+      help: '1 while revocation checks are served from a replica shown to be fresh, else 0.',
+      registers,
+      collect() {
+        this.set(readRevocationStats().fresh);
+      },
+    });
     this.inFlight = new Gauge({
       name: `${PREFIX}requests_in_flight`,
       help: 'Requests being handled now.',
@@ -91,6 +177,38 @@ export class GatewayMetrics {
       registers,
     });
     collectDefaultMetrics({ register: this.registry, prefix: PREFIX });
+  }
+
+  /** Counts one finished request and observes its durations under its route. */
+  observeRequest(route: string, method: string, status: number, durations: RequestDurations): void {
+    let recorders = this.#routeRecorders.get(route);
+    if (recorders === undefined) {
+      recorders = {
+        requestDuration: this.requestDuration.labels(route),
+        gatewayDuration: this.gatewayDuration.labels(route),
+        upstreamDuration: this.upstreamDuration.labels(route),
+        requests: new Map(),
+      };
+      this.#routeRecorders.set(route, recorders);
+    }
+    const methodLabel = GatewayMetrics.methodLabel(method);
+    let byStatus = recorders.requests.get(methodLabel);
+    if (byStatus === undefined) {
+      byStatus = [];
+      recorders.requests.set(methodLabel, byStatus);
+    }
+    const hundreds = Math.floor(status / 100);
+    let counter = byStatus[hundreds];
+    if (counter === undefined) {
+      counter = this.requests.labels(route, methodLabel, GatewayMetrics.statusClass(status));
+      byStatus[hundreds] = counter;
+    }
+    counter.inc();
+    recorders.requestDuration.observe(durations.totalSeconds);
+    recorders.gatewayDuration.observe(durations.gatewaySeconds);
+    if (durations.upstreamSeconds !== undefined) {
+      recorders.upstreamDuration.observe(durations.upstreamSeconds);
+    }
   }
 
   static methodLabel(method: string): string {

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { TokenVerifier } from '../auth/verifier.js';
 import type { GatewayConfig } from '../config/schema.js';
 import { GatewayError } from '../errors/gateway-error.js';
 import type { Logger } from '../monitoring/logger.js';
@@ -7,12 +8,17 @@ import type { PolicySnapshot } from '../policy/snapshot.js';
 import { forward } from '../proxy/forward.js';
 import { requestIdFrom } from '../proxy/request-id.js';
 import type { Upstream } from '../proxy/upstream.js';
-import type { RequestContext } from './context.js';
+import type { RevocationList } from '../revocation/revocation-list.js';
+import type { RateLimitStore } from '../store/store.js';
+import { RequestState, type RequestContext } from './context.js';
 import { recordRequest } from './record.js';
 import { sendRejection } from './respond.js';
-import type { Stage } from './stage.js';
+import type { Decision, Stage } from './stage.js';
 import { acceptStage } from './stages/accept.js';
 import { canonicalAddress, clientIpStage } from './stages/client-ip.js';
+import { authenticateStage } from './stages/authenticate.js';
+import { authorizeStage } from './stages/authorize.js';
+import { rateLimitStage } from './stages/rate-limit.js';
 import { routeStage } from './stages/route.js';
 
 export interface PipelineOptions {
@@ -22,6 +28,27 @@ export interface PipelineOptions {
   upstream: Upstream;
   metrics: GatewayMetrics;
   log: Logger;
+  /** Verifies tokens; undefined when the configuration has no `auth` section. */
+  verifier?: TokenVerifier | undefined;
+  /** Revoked tokens, checked after every verification. */
+  revocations: RevocationList;
+  /** Where rate-limit state lives. */
+  store: RateLimitStore;
+}
+
+/** The first rejection of the stages, or undefined when every stage let the request go on. */
+type StagesResult = GatewayError | undefined;
+
+/** Returned by afterDecision() when the next stage should run. */
+const CONTINUE_STAGES = Symbol('continue');
+
+function afterDecision(
+  context: RequestContext,
+  decision: Decision,
+): StagesResult | typeof CONTINUE_STAGES {
+  if (decision.action === 'reject') return decision.error;
+  if (context.clientGone) return new GatewayError('bad_request', 'client went away');
+  return CONTINUE_STAGES;
 }
 
 /** The request path: the stages in order, then forwarding, then recording. */
@@ -39,22 +66,42 @@ export class Pipeline {
       acceptStage(options.config.limits),
       clientIpStage(options.config.client_ip),
       routeStage(),
+      authenticateStage(
+        options.verifier,
+        options.config.auth?.max_token_bytes ?? 0,
+        options.revocations,
+        options.metrics,
+      ),
+      authorizeStage(options.metrics),
+      rateLimitStage(options.store, options.metrics),
     ]);
   }
 
   /** Handles one HTTP request from start to end; never throws. */
   async handle(req: IncomingMessage, response: ServerResponse): Promise<void> {
     const { metrics } = this.#options;
-    const context = this.createContext(req, response);
+    const context = this.#newContext(req);
     metrics.inFlight.inc();
     this.inFlight += 1;
     if (this.draining) response.shouldKeepAlive = false;
     // Recorded once the response has closed and forwarding has settled too: on a failure
-    // mid-body, undici closes the response before forward() learns what failed.
-    const closed = new Promise<void>((resolve) => response.once('close', () => resolve()));
+    // mid-body, undici closes the response before forward() learns what failed. Whichever of
+    // the two comes last records.
+    let unsettled = 2;
+    const settle = () => {
+      unsettled -= 1;
+      if (unsettled === 0) this.#finish(context, response);
+    };
+    response.once('close', () => {
+      // Only the client leaves a response unfinished without an error; undici destroys it with
+      // the upstream failure, which forward() reports instead.
+      if (!response.writableFinished && !response.errored) context.abort();
+      settle();
+    });
 
     try {
-      const rejection = await this.runStages(context);
+      const stages = this.runStages(context);
+      const rejection = stages instanceof Promise ? await stages : stages;
       if (rejection) sendRejection(context, response, rejection, metrics);
       else await forward(context, response, this.#options.upstream, metrics);
     } catch (error) {
@@ -67,59 +114,71 @@ export class Pipeline {
           : new GatewayError('internal_error', 'unexpected error');
       sendRejection(context, response, failure, metrics);
     }
+    settle();
+  }
 
-    await closed;
+  #finish(context: RequestState, response: ServerResponse): void {
+    const { metrics, log } = this.#options;
+    for (const release of context.cleanup) release();
     metrics.inFlight.dec();
     this.inFlight -= 1;
     try {
-      recordRequest(context, response, metrics);
+      recordRequest(context, response, metrics, log);
     } catch (error) {
       context.log.error({ err: error }, 'recording the request failed');
     }
   }
 
-  /** Runs the stages in order; returns the first rejection, or undefined when all passed. */
-  async runStages(context: RequestContext): Promise<GatewayError | undefined> {
-    for (const stage of this.stages) {
-      const decision = await stage.run(context);
-      if (decision.action === 'reject') return decision.error;
-      if (context.signal.aborted) return new GatewayError('bad_request', 'client went away');
+  /**
+   * Runs the stages in order and returns the first rejection, or undefined when all passed.
+   * Stages that decide synchronously are not awaited, so a request pays for a promise only
+   * from the first stage that returns one.
+   */
+  runStages(context: RequestContext): StagesResult | Promise<StagesResult> {
+    const { stages } = this;
+    for (let index = 0; index < stages.length; index += 1) {
+      const decision = stages[index]!.run(context);
+      if (decision instanceof Promise) return this.#runStagesAsync(context, decision, index);
+      const result = afterDecision(context, decision);
+      if (result !== CONTINUE_STAGES) return result;
     }
     return undefined;
   }
 
+  async #runStagesAsync(
+    context: RequestContext,
+    pending: Promise<Decision>,
+    index: number,
+  ): Promise<StagesResult> {
+    const { stages } = this;
+    let result = afterDecision(context, await pending);
+    if (result !== CONTINUE_STAGES) return result;
+    for (let next = index + 1; next < stages.length; next += 1) {
+      result = afterDecision(context, await stages[next]!.run(context));
+      if (result !== CONTINUE_STAGES) return result;
+    }
+    return undefined;
+  }
+
+  /**
+   * Creates the context of a request. With `response`, the context's signal aborts when the
+   * client goes away before the response has ended.
+   */
   createContext(req: IncomingMessage, response: ServerResponse | undefined): RequestContext {
-    const requestId = requestIdFrom(req.headers['x-request-id']);
-    const controller = new AbortController();
-    // Only the client leaves a response unfinished without an error; undici destroys it with
-    // the upstream failure, which forward() reports instead.
+    const context = this.#newContext(req);
     response?.once('close', () => {
-      if (!response.writableFinished && !response.errored) controller.abort();
+      if (!response.writableFinished && !response.errored) context.abort();
     });
-    const peerAddress = canonicalAddress(req.socket.remoteAddress);
-    return {
-      requestId,
+    return context;
+  }
+
+  #newContext(req: IncomingMessage): RequestState {
+    return new RequestState(
+      this.#options,
       req,
-      socket: req.socket,
-      method: req.method ?? 'GET',
-      startedAt: process.hrtime.bigint(),
-      config: this.#options.config,
-      policy: this.#options.policy(),
-      log: this.#options.log.child({ request_id: requestId }),
-      signal: controller.signal,
-      peerAddress,
-      clientIp: peerAddress,
-      host: undefined,
-      target: undefined,
-      route: undefined,
-      params: {},
-      upstreamStartedAt: undefined,
-      upstreamEndedAt: undefined,
-      bytesIn: 0,
-      socketBytesWrittenAtStart: req.socket.bytesWritten,
-      outcome: undefined,
-      errorCode: undefined,
-      errorReason: undefined,
-    };
+      requestIdFrom(req.headers['x-request-id']),
+      this.#options.policy(),
+      canonicalAddress(req.socket.remoteAddress),
+    );
   }
 }

@@ -1,16 +1,18 @@
 import type { ServerResponse } from 'node:http';
-import { GatewayMetrics } from '../monitoring/metrics.js';
+import { writeAccessLine, type Logger } from '../monitoring/logger.js';
+import type { GatewayMetrics } from '../monitoring/metrics.js';
 import type { RequestContext } from './context.js';
 
 const NANOSECONDS_PER_SECOND = 1e9;
 /** The status logged for a request whose client left first, as NGINX does. */
 const CLIENT_CLOSED_REQUEST = 499;
 
-/** Writes the access log line and the request metrics once the response has closed. */
+/** Writes the access log line to `log` and the request metrics once the response has closed. */
 export function recordRequest(
   context: RequestContext,
   response: ServerResponse,
   metrics: GatewayMetrics,
+  log: Logger,
 ): void {
   const endedAt = process.hrtime.bigint();
   const aborted = !response.writableFinished && context.outcome !== 'upstream_failed';
@@ -26,37 +28,31 @@ export function recordRequest(
         NANOSECONDS_PER_SECOND;
   const gatewaySeconds = totalSeconds - (upstreamSeconds ?? 0);
 
-  metrics.requests.inc({
-    route,
-    method: GatewayMetrics.methodLabel(context.method),
-    status_class: GatewayMetrics.statusClass(status),
+  metrics.observeRequest(route, context.method, status, {
+    totalSeconds,
+    gatewaySeconds,
+    upstreamSeconds,
   });
-  metrics.requestDuration.observe({ route }, totalSeconds);
-  metrics.gatewayDuration.observe({ route }, gatewaySeconds);
-  if (upstreamSeconds !== undefined) metrics.upstreamDuration.observe({ route }, upstreamSeconds);
 
   // Level by outcome: upstream failures are for operators to look at, the rest is traffic.
-  const level = status >= 500 ? 'warn' : 'info';
-  context.log[level](
-    {
-      route,
-      method: context.method,
-      path: context.target?.path,
-      host: context.host,
-      status,
-      outcome: context.outcome ?? 'forwarded',
-      code: context.errorCode,
-      reason: context.errorReason,
-      client_ip: context.clientIp,
-      peer: context.peerAddress,
-      duration_ms: round(totalSeconds * 1_000),
-      gateway_ms: round(gatewaySeconds * 1_000),
-      upstream_ms: upstreamSeconds === undefined ? undefined : round(upstreamSeconds * 1_000),
-      bytes_in: context.bytesIn,
-      bytes_out: context.socket.bytesWritten - context.socketBytesWrittenAtStart,
-    },
-    'request completed',
-  );
+  writeAccessLine(log, status >= 500 ? 'warn' : 'info', {
+    request_id: context.requestId,
+    route,
+    method: context.method,
+    path: context.target?.path,
+    host: context.host,
+    status,
+    outcome: context.outcome ?? 'forwarded',
+    code: context.errorCode,
+    reason: context.errorReason,
+    client_ip: context.clientIp,
+    peer: context.peerAddress,
+    duration_ms: round(totalSeconds * 1_000),
+    gateway_ms: round(gatewaySeconds * 1_000),
+    upstream_ms: upstreamSeconds === undefined ? undefined : round(upstreamSeconds * 1_000),
+    bytes_in: context.bytesIn,
+    bytes_out: context.socket.bytesWritten - context.socketBytesWrittenAtStart,
+  });
 }
 
 function round(milliseconds: number): number {

@@ -21,6 +21,12 @@ export function compileRoute(
     issues.push(source.issueAt(['routes', index, 'match', 'path'], (error as Error).message));
     return undefined;
   }
+  if (spec.require !== undefined && spec.auth.mode === 'none') {
+    issues.push(
+      source.issueAt(['routes', index, 'require'], 'needs a token, so auth must not be none'),
+    );
+    return undefined;
+  }
   const issue = source.issueAt(['routes', index], '');
   return Object.freeze({
     name: spec.name,
@@ -29,6 +35,9 @@ export function compileRoute(
     path,
     websocket: spec.websocket,
     maxBodyBytes: spec.body.max_bytes,
+    auth: spec.auth,
+    require: spec.require,
+    identity: spec.identity,
     origin: `${issue.file}:${issue.line}`,
   });
 }

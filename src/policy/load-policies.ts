@@ -4,23 +4,34 @@ import path from 'node:path';
 import { ConfigError, type ConfigIssue } from '../config/config-error.js';
 import { YamlSource } from '../config/yaml-source.js';
 import type { CompiledRoute } from '../routing/router.js';
+import type { FailMode } from '../store/store.js';
 import { compileRoute } from './compile.js';
+import { RateLimitLayers } from './rate-limit-layers.js';
 import { policyFileSchema, type PolicyFile } from './schema.js';
 import type { PolicySnapshot } from './snapshot.js';
 
 const POLICY_FILE = /\.ya?ml$/;
 
+/** What the gateway configuration defines that policy files refer to. */
+export interface PolicyContext {
+  /** Names of the issuers in the gateway configuration; empty when it has no `auth` section. */
+  readonly issuerNames: ReadonlySet<string>;
+  /** The store's `fail_mode`, for rate-limit layers that set none. */
+  readonly defaultFailMode?: FailMode;
+}
+
 /**
  * Reads every `*.yaml` and `*.yml` file of a folder in name order, validates and compiles them
- * into one snapshot. Routes keep file order, then declaration order. Raises a ConfigError with
- * every issue of every file.
+ * into one snapshot. Routes keep file order, then declaration order. With a context, routes are
+ * checked against the configured issuers. Raises a ConfigError with every issue of every file.
  */
-export async function loadPolicies(dir: string): Promise<PolicySnapshot> {
+export async function loadPolicies(dir: string, context?: PolicyContext): Promise<PolicySnapshot> {
   const files = await listPolicyFiles(dir);
   const issues: ConfigIssue[] = [];
   const routes: CompiledRoute[] = [];
   const routeOrigins = new Map<string, string>();
   const hash = createHash('sha256');
+  const layers = new RateLimitLayers();
 
   for (const file of files) {
     const text = await readPolicyFile(file, issues);
@@ -28,6 +39,7 @@ export async function loadPolicies(dir: string): Promise<PolicySnapshot> {
     hash.update(file).update('\0').update(text).update('\0');
     const parsed = parseAndValidate(file, text, issues);
     if (!parsed) continue;
+    layers.addLayers(parsed.policy.rate_limits, parsed.source);
     for (const [index, spec] of parsed.policy.routes.entries()) {
       const route = compileRoute(spec, index, parsed.source, issues);
       if (!route) continue;
@@ -42,12 +54,17 @@ export async function loadPolicies(dir: string): Promise<PolicySnapshot> {
         continue;
       }
       routeOrigins.set(route.name, route.origin);
+      if (context) checkIssuers(route, ['routes', index, 'auth'], parsed.source, context, issues);
       routes.push(route);
+      layers.addRouteReferences(route.name, spec.rate_limits, parsed.source, index);
     }
   }
+  const routeNames = new Set(routes.map((route) => route.name));
+  const rateLimitLayers = layers.compile(routeNames, context?.defaultFailMode ?? 'local', issues);
   if (issues.length > 0) throw new ConfigError(issues);
   return Object.freeze({
     routes: Object.freeze(routes),
+    rateLimitLayers: Object.freeze(rateLimitLayers),
     files: Object.freeze(files),
     hash: hash.digest('hex'),
     loadedAt: new Date(),
@@ -95,5 +112,36 @@ function parseAndValidate(
     if (!(error instanceof ConfigError)) throw error;
     issues.push(...error.issues);
     return undefined;
+  }
+}
+
+/** Checks a route's token requirements against the issuers the gateway configuration defines. */
+function checkIssuers(
+  route: CompiledRoute,
+  path: (string | number)[],
+  source: YamlSource,
+  context: PolicyContext,
+  issues: ConfigIssue[],
+): void {
+  if (route.auth.mode === 'none') return;
+  if (context.issuerNames.size === 0) {
+    issues.push(
+      source.issueAt(
+        path,
+        `route "${route.name}" verifies tokens (auth: ${route.auth.mode}) but the gateway ` +
+          'configuration has no auth.issuers: configure an issuer or set auth: none on the route',
+      ),
+    );
+    return;
+  }
+  for (const name of route.auth.issuers ?? []) {
+    if (!context.issuerNames.has(name)) {
+      issues.push(
+        source.issueAt(
+          [...path, 'issuers'],
+          `issuer "${name}" is not in the gateway's auth.issuers`,
+        ),
+      );
+    }
   }
 }

@@ -1,5 +1,7 @@
 import { z } from 'zod';
+import { routeAuthSchema, routeIdentitySchema, routeRequireSchema } from '../auth/schema.js';
 import { byteSize } from '../config/fields.js';
+import { rateLimitsSchema } from '../ratelimit/schema.js';
 import { routePathProblem } from './route-path.js';
 
 const HTTP_METHOD = /^[A-Z][A-Z-]*$/;
@@ -39,18 +41,47 @@ const routeMatch = z
     message: 'set exactly one of path or path_prefix',
   });
 
+export const AUTH_MODES = ['required', 'optional', 'none'] as const;
+
+/**
+ * A route's `auth`: a mode alone (`auth: none`) or the mode with the issuers and token sources
+ * it accepts. `required` rejects requests without a valid token; `optional` verifies a token
+ * when one is sent and rejects it when invalid; `none` reads no token.
+ */
+const routeAuth = z
+  .union([
+    z.enum(AUTH_MODES, { error: `must be one of ${AUTH_MODES.join(', ')}, or a map with mode` }),
+    routeAuthSchema.extend({ mode: z.enum(AUTH_MODES).default('required') }),
+  ])
+  .default('required')
+  .transform((value) =>
+    typeof value === 'string'
+      ? routeAuthSchema.extend({ mode: z.enum(AUTH_MODES) }).parse({ mode: value })
+      : value,
+  );
+
 const route = z.strictObject({
   name: z.string().regex(ROUTE_NAME, 'must be 1-64 characters of a-z, 0-9, "_", "." and "-"'),
   match: routeMatch,
   /** Accept WebSocket upgrades on this route; every stage still runs before the upgrade. */
   websocket: z.boolean().default(false),
   body: z.strictObject({ max_bytes: byteSize().optional() }).prefault({}),
+  /** Token verification; `required` unless the route says otherwise. */
+  auth: routeAuth,
+  /** What a verified token must grant: roles, scopes, claim conditions, request bindings. */
+  require: routeRequireSchema.optional(),
+  /** Names of the rate-limit layers that apply to this route, in addition to global layers. */
+  rate_limits: z.array(z.string().min(1)).default([]),
+  /** Claims sent to the upstream as headers; those headers are always removed from requests. */
+  identity: routeIdentitySchema.prefault({}),
 });
 
 export const policyFileSchema = z.strictObject({
   version: z.literal(1, 'must be 1'),
   routes: z.array(route).default([]),
+  rate_limits: rateLimitsSchema.default([]),
 });
 
 export type PolicyFile = z.output<typeof policyFileSchema>;
 export type RouteSpec = PolicyFile['routes'][number];
+export type RouteAuthSpec = RouteSpec['auth'];

@@ -1,3 +1,4 @@
+import type { CompiledLayer } from '../ratelimit/compile.js';
 import type { CompiledRoute } from '../routing/router.js';
 
 /**
@@ -6,6 +7,8 @@ import type { CompiledRoute } from '../routing/router.js';
  */
 export interface PolicySnapshot {
   readonly routes: readonly CompiledRoute[];
+  /** Rate-limit layers, each knowing the routes it applies to. */
+  readonly rateLimitLayers: readonly CompiledLayer[];
   readonly files: readonly string[];
   /** SHA-256 of the policy files' contents, in load order, in hex. */
   readonly hash: string;

@@ -5,6 +5,7 @@ import type { Dispatcher } from 'undici';
 import { GatewayError } from '../errors/gateway-error.js';
 import type { GatewayMetrics } from '../monitoring/metrics.js';
 import type { RequestContext } from '../pipeline/context.js';
+import { bodyLimitOf } from '../pipeline/request-body.js';
 import { BodyLimit } from './body-limit.js';
 import {
   clientResponseHeaders,
@@ -12,6 +13,7 @@ import {
   forwardedValue,
   upstreamRequestHeaders,
 } from './headers.js';
+import { upstreamQuery, withIdentityHeaders } from './identity.js';
 import { classifyUpstreamError } from './upstream-errors.js';
 import type { Upstream } from './upstream.js';
 
@@ -35,10 +37,13 @@ export async function forward(
         path: upstreamPath(context, upstream),
         headers: buildHeaders(context, upstream),
         body,
-        signal: context.signal,
+        // NOTE: undici accepts any object with `aborted`, `reason` and add/removeEventListener
+        // here, but its types name only AbortSignal and EventEmitter.
+        signal: context.upstreamAbort as unknown as AbortSignal,
       },
       ({ statusCode, headers }) => {
         const outgoing = clientResponseHeaders(headers);
+        Object.assign(outgoing, context.responseHeaders);
         outgoing['x-request-id'] = context.requestId;
         response.writeHead(statusCode, outgoing);
         // Server-sent events must reach the client as they are written, headers included.
@@ -51,7 +56,7 @@ export async function forward(
     context.upstreamEndedAt = process.hrtime.bigint();
   } catch (error) {
     context.upstreamEndedAt = process.hrtime.bigint();
-    if (context.signal.aborted) {
+    if (context.clientGone) {
       context.outcome = 'aborted';
       return;
     }
@@ -74,14 +79,13 @@ export async function forward(
   }
 }
 
-function requestBody(context: RequestContext): Readable | undefined {
+function requestBody(context: RequestContext): Readable | Buffer | undefined {
+  if (context.body !== undefined) return context.body;
   const { req } = context;
   const length = req.headers['content-length'];
   const chunked = req.headers['transfer-encoding'] !== undefined;
   if (!chunked && (length === undefined || length === '0')) return undefined;
-  // The listener limit is a ceiling; a route can only lower it.
-  const listenerMax = context.config.limits.max_body_bytes;
-  const maxBytes = Math.min(context.route?.maxBodyBytes ?? listenerMax, listenerMax);
+  const maxBytes = bodyLimitOf(context);
   if (!chunked) {
     // The length was checked against the limit before routing, and Node's parser never reads
     // past Content-Length, so the body can pass through untouched.
@@ -100,13 +104,13 @@ function requestBody(context: RequestContext): Readable | undefined {
 }
 
 function upstreamPath(context: RequestContext, upstream: Upstream): string {
-  const target = context.target!;
-  const path = `${upstream.basePath}${target.path}`;
-  return target.query === undefined ? path : `${path}?${target.query}`;
+  const path = `${upstream.basePath}${context.target!.path}`;
+  const query = upstreamQuery(context);
+  return query === undefined ? path : `${path}?${query}`;
 }
 
 function buildHeaders(context: RequestContext, upstream: Upstream): string[] {
-  const headers = upstreamRequestHeaders(context.req.rawHeaders);
+  const headers = withIdentityHeaders(context, upstreamRequestHeaders(context.req.rawHeaders));
   const proto = (context.req.socket as TLSSocket).encrypted ? 'https' : 'http';
   const clientHost = context.req.headers.host;
   headers.push('host', upstream.host);

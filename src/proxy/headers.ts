@@ -71,15 +71,26 @@ export function upstreamRequestHeaders(rawHeaders: readonly string[]): string[] 
 export function clientResponseHeaders(
   headers: IncomingHttpHeaders | Record<string, string | string[] | undefined>,
 ): Record<string, string | string[]> {
-  const listed = connectionListed(headers['connection']);
+  const connection = headers['connection'];
+  // Most responses list only `keep-alive`, a hop-by-hop header already, so the Set of listed
+  // names is built only when the value names something else.
+  const listed =
+    connection === undefined || isHopByHopOnly(connection)
+      ? undefined
+      : connectionListed(connection);
   const output: Record<string, string | string[]> = {};
-  for (const [name, value] of Object.entries(headers)) {
+  for (const name in headers) {
+    const value = headers[name];
     if (value === undefined) continue;
     const lower = name.toLowerCase();
-    if (HOP_BY_HOP.has(lower) || listed.has(lower)) continue;
+    if (HOP_BY_HOP.has(lower) || listed?.has(lower)) continue;
     output[lower] = value;
   }
   return output;
+}
+
+function isHopByHopOnly(value: string | string[]): boolean {
+  return typeof value === 'string' && value.trim().toLowerCase() === 'keep-alive';
 }
 
 /** Formats a node of RFC 7239 `Forwarded`: IPv6 addresses are bracketed and quoted. */

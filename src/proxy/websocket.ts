@@ -4,6 +4,7 @@ import { createProxyServer } from 'http-proxy-3';
 import type { GatewayMetrics } from '../monitoring/metrics.js';
 import type { RequestContext } from '../pipeline/context.js';
 import { forwardedNode, upstreamRequestHeaders } from './headers.js';
+import { upstreamQuery, withIdentityHeaders } from './identity.js';
 import type { Upstream } from './upstream.js';
 
 /**
@@ -27,7 +28,8 @@ export class WebSocketProxy {
   upgrade(context: RequestContext, socket: Socket, head: Buffer): void {
     const { req } = context;
     const target = context.target!;
-    req.url = `${this.#upstream.basePath}${target.path}${target.query === undefined ? '' : `?${target.query}`}`;
+    const query = upstreamQuery(context);
+    req.url = `${this.#upstream.basePath}${target.path}${query === undefined ? '' : `?${query}`}`;
     rewriteHeaders(req, context);
     this.#sockets.add(socket);
     socket.once('close', () => this.#sockets.delete(socket));
@@ -46,12 +48,17 @@ export class WebSocketProxy {
 }
 
 function rewriteHeaders(req: IncomingMessage, context: RequestContext): void {
-  const kept = upstreamRequestHeaders(req.rawHeaders);
+  const kept = withIdentityHeaders(context, upstreamRequestHeaders(req.rawHeaders));
   const headers: Record<string, string> = {};
   for (let index = 0; index < kept.length; index += 2) {
     const name = kept[index]!.toLowerCase();
+    // Repeated fields are joined with ", " (RFC 9110 section 5.3), except Cookie, whose pairs
+    // are separated by "; " (RFC 6265 section 5.4).
+    const separator = name === 'cookie' ? '; ' : ', ';
     headers[name] =
-      headers[name] === undefined ? kept[index + 1]! : `${headers[name]}, ${kept[index + 1]!}`;
+      headers[name] === undefined
+        ? kept[index + 1]!
+        : `${headers[name]}${separator}${kept[index + 1]!}`;
   }
   headers['connection'] = 'Upgrade';
   headers['upgrade'] = String(req.headers.upgrade);

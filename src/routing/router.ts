@@ -1,3 +1,5 @@
+import type { RouteIdentity, RouteRequire } from '../auth/schema.js';
+import type { RouteAuthSpec } from '../policy/schema.js';
 import type { PathMatcher } from './path-template.js';
 
 /** A route after compilation: immutable, shared by every request that reads its snapshot. */
@@ -9,6 +11,9 @@ export interface CompiledRoute {
   readonly path: PathMatcher;
   readonly websocket: boolean;
   readonly maxBodyBytes: number | undefined;
+  readonly auth: RouteAuthSpec;
+  readonly require: RouteRequire | undefined;
+  readonly identity: RouteIdentity;
   /** Where the route is declared, for logs: `file:line`. */
   readonly origin: string;
 }

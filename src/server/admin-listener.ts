@@ -1,6 +1,9 @@
-import { createServer, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Logger } from '../monitoring/logger.js';
 import type { GatewayMetrics } from '../monitoring/metrics.js';
+import { handleRevocationRequest, type RevocationApiOptions } from '../revocation/admin-api.js';
+import type { AdminToken } from '../revocation/admin-token.js';
+import type { ReloadOutcome } from './policy-reloader.js';
 import type { Readiness } from './readiness.js';
 
 /** The admin listener: liveness, readiness and Prometheus metrics. */
@@ -8,9 +11,20 @@ export function createAdminServer(options: {
   metrics: GatewayMetrics;
   readiness: Readiness;
   log: Logger;
+  /** The revocation API; absent when no `admin.token_file` is configured. */
+  revocationApi?: RevocationApiOptions | undefined;
+  /** `POST /admin/reload`; absent when no `admin.token_file` is configured. */
+  reload?: { adminToken: AdminToken; run: (trigger: string) => Promise<ReloadOutcome> } | undefined;
 }): Server {
-  const { metrics, readiness, log } = options;
+  const { metrics, readiness, log, revocationApi, reload } = options;
   return createServer((req, response) => {
+    if (revocationApi !== undefined && handleRevocationRequest(req, response, revocationApi)) {
+      return;
+    }
+    if (reload !== undefined && (req.url ?? '').split('?')[0] === '/admin/reload') {
+      handleReload(req, response, reload, log);
+      return;
+    }
     const path = (req.url ?? '/').split('?')[0];
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       sendJson(response, 405, { status: 'method not allowed' }, { allow: 'GET, HEAD' });
@@ -58,4 +72,31 @@ function sendJson(
     'cache-control': 'no-store',
   });
   response.end(text);
+}
+
+const ADMIN_BEARER = /^Bearer +(\S+) *$/i;
+
+function handleReload(
+  req: IncomingMessage,
+  response: ServerResponse,
+  reload: { adminToken: AdminToken; run: (trigger: string) => Promise<ReloadOutcome> },
+  log: Logger,
+): void {
+  if (req.method !== 'POST') {
+    sendJson(response, 405, { status: 'method not allowed' }, { allow: 'POST' });
+    return;
+  }
+  const presented = ADMIN_BEARER.exec(req.headers.authorization ?? '')?.[1];
+  if (presented === undefined || !reload.adminToken.matches(presented)) {
+    sendJson(response, 401, { status: 'unauthorized' }, { 'www-authenticate': 'Bearer' });
+    return;
+  }
+  req.resume();
+  reload.run('admin_api').then(
+    (outcome) => sendJson(response, outcome === 'rejected' ? 422 : 200, { outcome }),
+    (error: unknown) => {
+      log.error({ err: error }, 'policy reload failed');
+      sendJson(response, 500, { status: 'policy reload failed' });
+    },
+  );
 }

@@ -1,18 +1,27 @@
 import { once } from 'node:events';
+import path from 'node:path';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { DestinationStream } from 'pino';
+import { assertNoDemoIssuer } from '../auth/demo.js';
+import type { TokenVerifier } from '../auth/verifier.js';
 import { loadConfig } from '../config/load-config.js';
 import type { GatewayConfig } from '../config/schema.js';
 import { createLogger, type Logger } from '../monitoring/logger.js';
 import { GatewayMetrics } from '../monitoring/metrics.js';
 import { Pipeline } from '../pipeline/pipeline.js';
-import { loadPolicies } from '../policy/load-policies.js';
 import type { PolicySnapshot } from '../policy/snapshot.js';
 import { createUpstream, type Upstream } from '../proxy/upstream.js';
+import { loadAdminToken, type AdminToken } from '../revocation/admin-token.js';
+import { createRevocationList } from '../revocation/create-list.js';
+import type { RevocationList } from '../revocation/revocation-list.js';
+import { createRateLimitStore } from '../store/create-store.js';
+import type { RateLimitStore } from '../store/store.js';
 import { WebSocketProxy } from '../proxy/websocket.js';
 import { createAdminServer } from './admin-listener.js';
+import { createVerifier, loadPolicyFor } from './load-files.js';
+import { PolicyReloader, type ReloadOutcome } from './policy-reloader.js';
 import { createPublicServer } from './public-listener.js';
 import { Readiness } from './readiness.js';
 
@@ -38,16 +47,33 @@ export class Gateway {
   readonly #upstream: Upstream;
   readonly #readiness: Readiness;
   readonly #websockets: WebSocketProxy;
+  readonly #store: RateLimitStore;
+  readonly #revocations: RevocationList;
+  readonly #reloader: PolicyReloader;
   #policy: PolicySnapshot;
   #stopping: Promise<void> | undefined;
 
-  private constructor(config: GatewayConfig, policy: PolicySnapshot, log: Logger) {
+  private constructor(
+    config: GatewayConfig,
+    policy: PolicySnapshot,
+    log: Logger,
+    verifier: TokenVerifier | undefined,
+    revocations: RevocationList,
+    adminToken: AdminToken | undefined,
+    policiesDir: string,
+  ) {
+    this.#revocations = revocations;
     this.config = config;
     this.log = log;
     this.#policy = policy;
     this.metrics = new GatewayMetrics();
     this.metrics.policyInfo.set({ hash: policy.hash }, 1);
     this.#upstream = createUpstream(config.upstream);
+    this.#store = createRateLimitStore(config.store, {
+      logger: log,
+      onSwitch: (state) => this.metrics.rateLimitStoreSwitches.inc({ state }),
+    });
+    this.metrics.rateLimitMemoryKeysSource = () => this.#store.stats().memoryKeys;
     this.#readiness = new Readiness(this.#upstream, log);
     this.#websockets = new WebSocketProxy(this.#upstream, this.metrics);
     this.#pipeline = new Pipeline({
@@ -56,6 +82,9 @@ export class Gateway {
       upstream: this.#upstream,
       metrics: this.metrics,
       log,
+      verifier,
+      revocations,
+      store: this.#store,
     });
     this.#publicServer = createPublicServer({
       limits: config.limits,
@@ -68,6 +97,19 @@ export class Gateway {
       metrics: this.metrics,
       readiness: this.#readiness,
       log,
+      revocationApi: adminToken ? { list: revocations, adminToken, log } : undefined,
+      reload: adminToken
+        ? { adminToken, run: (trigger: string) => this.reloadPolicy(trigger) }
+        : undefined,
+    });
+    this.metrics.revocationStatsSource = () => revocations.stats();
+    this.#reloader = new PolicyReloader({
+      dir: policiesDir,
+      load: () => loadPolicyFor(config, policiesDir),
+      apply: (snapshot) => this.#applyPolicy(snapshot),
+      current: () => this.#policy,
+      log,
+      registry: this.metrics.registry,
     });
   }
 
@@ -88,18 +130,53 @@ export class Gateway {
       },
       'config loaded',
     );
-    const policy = await loadPolicies(options.policiesDir ?? policiesDir);
+    assertNoDemoIssuer(config, options.configFile, options.env ?? process.env);
+    const activePoliciesDir = options.policiesDir ?? policiesDir;
+    const policy = await loadPolicyFor(config, activePoliciesDir);
+    const verifier = await createVerifier(config, options.configFile, { env: options.env, log });
+    if (verifier !== undefined && !(await verifier.warmUp())) {
+      log.warn({ issuers: verifier.issuerNames }, 'jwks fetch failed at start; retrying on demand');
+    }
     log.info(
       { files: policy.files, routes: policy.routes.length, hash: policy.hash },
       'policy loaded',
     );
-    const gateway = new Gateway(config, policy, log);
+    const revocations = createRevocationList(config.revocation, { log, env: options.env });
+    await revocations.start();
+    const tokenFile = config.admin.token_file;
+    const adminToken =
+      tokenFile === undefined
+        ? undefined
+        : await loadAdminToken(path.resolve(path.dirname(options.configFile), tokenFile));
+    const gateway = new Gateway(
+      config,
+      policy,
+      log,
+      verifier,
+      revocations,
+      adminToken,
+      activePoliciesDir,
+    );
     await gateway.#listen();
     return gateway;
   }
 
   get policy(): PolicySnapshot {
     return this.#policy;
+  }
+
+  /**
+   * Validates and compiles the policy files again and swaps them in when all are valid; an
+   * invalid change leaves the running policy in place. Never rejects for invalid files.
+   */
+  reloadPolicy(trigger: string): Promise<ReloadOutcome> {
+    return this.#reloader.reload(trigger);
+  }
+
+  #applyPolicy(snapshot: PolicySnapshot): void {
+    this.#policy = snapshot;
+    this.metrics.policyInfo.reset();
+    this.metrics.policyInfo.set({ hash: snapshot.hash }, 1);
   }
 
   /** The public listener's URL, such as `http://127.0.0.1:8080`. */
@@ -120,6 +197,7 @@ export class Gateway {
       once(this.#adminServer, 'listening'),
     ]);
     this.#readiness.start();
+    this.#reloader.watch();
     this.log.info(
       { public: this.publicUrl, admin: this.adminUrl, upstream: this.#upstream.origin },
       'gateway started',
@@ -139,6 +217,7 @@ export class Gateway {
     const grace = this.config.shutdown.grace_period;
     this.log.info({ in_flight: this.#pipeline.inFlight, grace_ms: grace }, 'gateway stopping');
     this.#readiness.markDraining();
+    this.#reloader.close();
     this.#pipeline.draining = true;
     const closed = new Promise((resolve) => this.#publicServer.close(resolve));
     this.#publicServer.closeIdleConnections();
@@ -154,6 +233,8 @@ export class Gateway {
     this.#adminServer.closeAllConnections();
     await new Promise((resolve) => this.#adminServer.close(resolve));
     await this.#upstream.pool.destroy();
+    await this.#store.close();
+    await this.#revocations.stop();
     this.log.info({ unfinished }, 'gateway stopped');
   }
 }

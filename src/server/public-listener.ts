@@ -54,6 +54,10 @@ export function createPublicServer(options: {
   server.on('upgrade', (req, socket: Socket, head: Buffer) => {
     void (async () => {
       const context = pipeline.createContext(req, undefined);
+      // Held resources, such as concurrency slots, last as long as the connection.
+      socket.once('close', () => {
+        for (const release of context.cleanup) release();
+      });
       const rejection = await pipeline.runStages(context);
       if (rejection) {
         metrics.rejections.inc({ route: context.route?.name ?? 'none', code: rejection.code });

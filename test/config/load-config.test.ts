@@ -1,6 +1,8 @@
 import path from 'node:path';
 import t from 'tap';
 import type { Test } from 'tap';
+import { DEMO_AUDIENCE, DEMO_ISSUER } from '../../src/auth/demo.js';
+import { authConfigSchema } from '../../src/auth/schema.js';
 import { loadConfig } from '../../src/config/load-config.js';
 import { issuesOf } from '../helpers/config-issues.js';
 
@@ -39,6 +41,16 @@ t.test('loadConfig fills defaults', async (t) => {
       health_path: '/health',
       health_interval: 5_000,
     },
+    revocation: {
+      store: 'memory',
+      fail_mode: 'deny',
+      max_records: 100_000,
+      default_jti_ttl: 86_400_000,
+      retention_margin: 60_000,
+      sweep_interval: 60_000,
+    },
+    admin: {},
+    store: { backend: 'memory', fail_mode: 'local', memory: { max_keys: 100_000 } },
     logging: { level: 'info' },
     shutdown: { grace_period: 30_000 },
     policies: { dir: '../policies' },
@@ -49,7 +61,18 @@ t.test('loadConfig fills defaults', async (t) => {
 t.test('shipped config equals defaults', async (t) => {
   const shipped = await loadConfig('config/gateway.yaml', {});
   const defaults = await loadConfig(configFile(t, UPSTREAM), {});
-  t.same(shipped.config, defaults.config);
+  // Besides the defaults, the shipped file trusts the demo issuer that npm start runs.
+  const { auth, ...rest } = shipped.config;
+  t.same(rest, defaults.config);
+  t.equal(defaults.config.auth, undefined, 'no auth section by default');
+  const demoIssuer = {
+    name: 'demo',
+    issuer: DEMO_ISSUER,
+    audiences: [DEMO_AUDIENCE],
+    algorithms: ['EdDSA'],
+    jwks: { url: 'http://127.0.0.1:9091/jwks.json' },
+  };
+  t.same(auth, authConfigSchema.parse({ issuers: [demoIssuer] }), 'demo issuer, other defaults');
   t.equal(shipped.policiesDir, path.resolve('policies'));
 });
 

@@ -10,17 +10,24 @@ function policy(...routes: string[]): string {
 }
 
 t.test('shipped policies load', async (t) => {
-  const snapshot = await loadPolicies('policies');
+  const snapshot = await loadPolicies('policies', { issuerNames: new Set(['demo']) });
   t.same(
     snapshot.routes.map((route) => route.name),
-    ['rag-query', 'document-upload', 'backend-health'],
+    ['rag-query', 'document-upload', 'admin', 'backend-health'],
   );
   t.same(snapshot.files, [path.join('policies', 'routes.yaml')]);
   t.match(snapshot.hash, /^[0-9a-f]{64}$/);
   t.equal(snapshot.routes[0]!.maxBodyBytes, 65_536);
   t.equal(snapshot.routes[0]!.websocket, false);
-  t.same([...snapshot.routes[2]!.methods!], ['GET', 'HEAD']);
-  t.equal(snapshot.routes[0]!.origin, `${path.join('policies', 'routes.yaml')}:5`);
+  t.same([...snapshot.routes[3]!.methods!], ['GET', 'HEAD']);
+  t.equal(snapshot.routes[0]!.origin, `${path.join('policies', 'routes.yaml')}:6`);
+  t.same(
+    snapshot.routes.map((route) => route.auth.mode),
+    ['required', 'required', 'required', 'none'],
+    'only the health check is open',
+  );
+  t.same(snapshot.routes[0]!.require?.roles?.any_of, ['user', 'admin']);
+  t.same(snapshot.routes[2]!.require?.roles?.all_of, ['admin']);
 });
 
 t.test('files load in name order', async (t) => {

@@ -16,7 +16,9 @@ interface SchemaKey {
   path: string;
   /** Whether the key's value is a map, which the doc describes through its keys. */
   isMap: boolean;
-  /** The default as written in YAML, `required`, or `none` for an optional key. */
+  /** `value` when the key has a default, else whether it must be set or may be left out. */
+  defaultKind: 'value' | 'required' | 'none';
+  /** The default as written in YAML flow style, when `defaultKind` is `value`. */
   defaultText: string;
 }
 
@@ -44,19 +46,38 @@ function unwrap(schema: z.ZodType): {
   }
 }
 
-/** Lists every key of an object schema, depth first, with arrays of objects as `key[]`. */
+/** Writes a default as YAML flow style does: `[a, b]`, `{ key: value }`, strings unquoted. */
+function yamlFlow(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(yamlFlow).join(', ')}]`;
+  if (typeof value === 'object' && value !== null) {
+    const entries = Object.entries(value).map(([key, item]) => `${key}: ${yamlFlow(item)}`);
+    return entries.length === 0 ? '{}' : `{ ${entries.join(', ')} }`;
+  }
+  return String(value);
+}
+
+/**
+ * Lists every key of an object schema, depth first, with arrays of objects as `key[]`. A key
+ * that takes either a scalar or a map, such as a route's `auth`, lists the map's keys too.
+ */
 function schemaKeys(schema: z.ZodType, prefix = ''): SchemaKey[] {
   const { inner } = unwrap(schema);
+  if (inner instanceof z.ZodUnion) {
+    return (inner.options as z.ZodType[]).flatMap((option) => schemaKeys(option, prefix));
+  }
   if (!(inner instanceof z.ZodObject)) return [];
   const keys: SchemaKey[] = [];
   for (const [key, child] of Object.entries(inner.shape as Record<string, z.ZodType>)) {
     const keyPath = `${prefix}${key}`;
     const { inner: value, defaultValue, optional } = unwrap(child);
-    let defaultText = 'required';
-    if (defaultValue !== undefined) defaultText = JSON.stringify(defaultValue).replace(/"/g, '');
-    else if (optional) defaultText = 'none';
-    keys.push({ path: keyPath, isMap: value instanceof z.ZodObject, defaultText });
-    if (value instanceof z.ZodObject) keys.push(...schemaKeys(value, `${keyPath}.`));
+    let defaultKind: SchemaKey['defaultKind'] = 'required';
+    if (defaultValue !== undefined) defaultKind = 'value';
+    else if (optional) defaultKind = 'none';
+    const defaultText = defaultValue === undefined ? defaultKind : yamlFlow(defaultValue);
+    keys.push({ path: keyPath, isMap: value instanceof z.ZodObject, defaultKind, defaultText });
+    if (value instanceof z.ZodObject || value instanceof z.ZodUnion) {
+      keys.push(...schemaKeys(value, `${keyPath}.`));
+    }
     if (value instanceof z.ZodArray) {
       keys.push(...schemaKeys(value.element as z.ZodType, `${keyPath}[].`));
     }
@@ -112,8 +133,8 @@ for (const [name, keys] of [
       t.not(cells[1], '', `${key.path} type`);
       t.not(cells[3], '', `${key.path} meaning`);
       const defaultCell = cells[2] ?? '';
-      if (key.defaultText === 'required' || key.defaultText === 'none') {
-        t.match(defaultCell, new RegExp(`^${key.defaultText}\\b`), `${key.path} default`);
+      if (key.defaultKind !== 'value') {
+        t.match(defaultCell, new RegExp(`^${key.defaultKind}\\b`), `${key.path} default`);
       } else {
         t.match(defaultCell, `\`${key.defaultText}\``, `${key.path} default`);
       }

@@ -22,6 +22,7 @@ const POLICY = `version: 1
 routes:
   - name: bulk
     match: { path_prefix: /bulk }
+    auth: none
     body: { max_bytes: ${ROUTE_LIMIT_MIB}MiB }
 `;
 const CONFIG = `limits: { max_body_bytes: ${ROUTE_LIMIT_MIB}MiB }`;

@@ -9,14 +9,19 @@ const POLICY = `version: 1
 routes:
   - name: rag-query
     match: { methods: [POST], path: /api/rag/query }
+    auth: none
   - name: collection-query
     match: { methods: [POST], path: '/api/collections/{collection}/query' }
+    auth: none
   - name: public-get
     match: { methods: [GET, HEAD], path_prefix: /public/ }
+    auth: none
   - name: tenant
     match: { methods: [GET], hosts: [${TENANT_HOST}], path_prefix: /tenant/ }
+    auth: none
   - name: wildcard
     match: { methods: [GET], hosts: ['*.${WILDCARD_PARENT}'], path_prefix: /wildcard/ }
+    auth: none
 `;
 
 /** Sends one request line with a Host header and returns the parsed response. */

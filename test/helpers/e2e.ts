@@ -20,6 +20,7 @@ export async function startProxy(
     streamBody?: boolean;
     config?: string;
     policy?: string;
+    env?: NodeJS.ProcessEnv;
   } = {},
 ): Promise<{ upstream: TestUpstream; gw: TestGateway }> {
   const upstream = await startUpstream(options.handler ?? echo, {
@@ -31,6 +32,7 @@ export async function startProxy(
       upstreamUrl: upstream.url,
       config: options.config,
       policy: options.policy,
+      env: options.env,
     });
   } catch (error) {
     await upstream.close();

@@ -19,19 +19,26 @@ export const DEFAULT_POLICY = `version: 1
 routes:
   - name: rag-query
     match: { methods: [POST], path: /api/rag/query }
+    auth: none
   - name: collection-query
     match: { methods: [POST], path: '/api/collections/{collection}/query' }
+    auth: none
   - name: public-get
     match: { methods: [GET, HEAD], path_prefix: /public/ }
+    auth: none
   - name: stream
     match: { path_prefix: /stream }
+    auth: none
   - name: upload
     match: { methods: [POST, PUT], path_prefix: /upload }
+    auth: none
     body: { max_bytes: 1KiB }
   - name: echo
     match: { path_prefix: /echo }
+    auth: none
   - name: ws
     match: { methods: [GET], path_prefix: /ws }
+    auth: none
     websocket: true
 `;
 
@@ -43,6 +50,8 @@ export async function startGateway(options: {
   upstreamUrl: string;
   config?: string;
   policy?: string;
+  /** Environment the gateway reads overrides and secrets from; empty by default. */
+  env?: NodeJS.ProcessEnv;
 }): Promise<TestGateway> {
   const dir = await mkdtemp(path.join(tmpdir(), 'agentflow-gateway-test-'));
   const policiesDir = path.join(dir, 'policies');
@@ -72,7 +81,17 @@ export async function startGateway(options: {
       callback();
     },
   });
-  const gateway = await Gateway.start({ configFile, env: {}, logDestination: destination });
+  let gateway: Gateway;
+  try {
+    gateway = await Gateway.start({
+      configFile,
+      env: options.env ?? {},
+      logDestination: destination,
+    });
+  } catch (error) {
+    await rm(dir, { recursive: true, force: true });
+    throw error;
+  }
   return {
     gateway,
     url: gateway.publicUrl,

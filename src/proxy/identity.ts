@@ -1,0 +1,43 @@
+import { applyIdentityHeaders } from '../auth/identity-headers.js';
+import { removeQueryParameter } from '../auth/token-removal.js';
+import type { RequestContext } from '../pipeline/context.js';
+
+/**
+ * Removes every identity header of the route from the client's headers, whatever its case or
+ * count, then sets them from the verified token when there is one. Without a token the
+ * headers are only removed, so a client can never choose its own `X-User-Id`.
+ */
+export function withIdentityHeaders(context: RequestContext, headers: string[]): string[] {
+  const identity = context.route!.identity;
+  if (context.identity !== undefined) {
+    const result = applyIdentityHeaders(
+      headers,
+      context.identity.claims,
+      identity,
+      context.identity.origin,
+    );
+    if (result.omitted.length > 0) {
+      context.log.debug(
+        { headers: result.omitted },
+        'identity headers omitted: claim not writable',
+      );
+    }
+    return result.headers;
+  }
+  const mapped = new Set(identity.headers.map((mapping) => mapping.header.toLowerCase()));
+  const output: string[] = [];
+  for (let index = 0; index + 1 < headers.length; index += 2) {
+    if (!mapped.has(headers[index]!.toLowerCase()))
+      output.push(headers[index]!, headers[index + 1]!);
+  }
+  return output;
+}
+
+/** The query sent upstream: a token read from the query is removed unless it is forwarded. */
+export function upstreamQuery(context: RequestContext): string | undefined {
+  const query = context.target!.query;
+  const origin = context.identity?.origin;
+  const auth = context.route!.auth;
+  if (origin?.source !== 'query' || context.route!.identity.forward_token) return query;
+  return removeQueryParameter(query, auth.sources.query!);
+}
