@@ -65,6 +65,7 @@ export class GatewayMetrics {
   rateLimitMemoryKeysSource: () => number = () => 0;
   readonly inFlight: Gauge;
   readonly policyInfo: Gauge<'hash'>;
+  readonly policyReloads: Counter<'outcome' | 'trigger'>;
   /** Bounded by the route names of the policies loaded since the start, plus `none`. */
   readonly #routeRecorders = new Map<string, RouteRecorders>();
 
@@ -168,6 +169,12 @@ export class GatewayMetrics {
     this.inFlight = new Gauge({
       name: `${PREFIX}requests_in_flight`,
       help: 'Requests being handled now.',
+      registers,
+    });
+    this.policyReloads = new Counter({
+      name: `${PREFIX}policy_reloads_total`,
+      help: 'Policy reloads by outcome (applied, unchanged, rejected) and trigger.',
+      labelNames: ['outcome', 'trigger'],
       registers,
     });
     this.policyInfo = new Gauge({

@@ -109,7 +109,7 @@ export class Gateway {
       apply: (snapshot) => this.#applyPolicy(snapshot),
       current: () => this.#policy,
       log,
-      registry: this.metrics.registry,
+      reloads: this.metrics.policyReloads,
     });
   }
 

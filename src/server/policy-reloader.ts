@@ -1,5 +1,5 @@
 import { watch, type FSWatcher } from 'node:fs';
-import { Counter, type Registry } from 'prom-client';
+import type { Counter } from 'prom-client';
 import { ConfigError } from '../config/config-error.js';
 import type { Logger } from '../monitoring/logger.js';
 import type { PolicySnapshot } from '../policy/snapshot.js';
@@ -17,7 +17,8 @@ export interface PolicyReloaderOptions {
   readonly apply: (snapshot: PolicySnapshot) => void;
   readonly current: () => PolicySnapshot;
   readonly log: Logger;
-  readonly registry: Registry;
+  /** Counts reloads by `outcome` and `trigger`. */
+  readonly reloads: Counter<'outcome' | 'trigger'>;
 }
 
 /**
@@ -35,12 +36,7 @@ export class PolicyReloader {
 
   constructor(options: PolicyReloaderOptions) {
     this.#options = options;
-    this.#reloads = new Counter({
-      name: 'agentflow_gateway_policy_reloads_total',
-      help: 'Policy reloads by outcome (applied, unchanged, rejected) and trigger.',
-      labelNames: ['outcome', 'trigger'],
-      registers: [options.registry],
-    });
+    this.#reloads = options.reloads;
   }
 
   /**
