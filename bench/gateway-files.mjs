@@ -23,6 +23,8 @@ routes:
   - name: catch-all
     match: { path_prefix: / }
     auth: none
+    # Passthrough measures forwarding alone: no token, no limits, no response scanning.
+    response: { enabled: false }
 `;
 
 /**

@@ -117,15 +117,23 @@ function demoIssuerWarning(config: GatewayConfig, configFile: string): string | 
 async function serve(configFile: string, policiesDir: string | undefined): Promise<number> {
   const gateway = await Gateway.start({ configFile, policiesDir });
   await new Promise<void>((resolve) => {
+    let stopping = false;
     const stop = (signal: NodeJS.Signals) => {
-      gateway.log.info({ signal }, 'signal received');
+      gateway.log.info(
+        { signal },
+        stopping ? 'signal received; already stopping' : 'signal received',
+      );
+      if (stopping) return;
+      stopping = true;
       gateway.stop().then(resolve, (error: unknown) => {
         gateway.log.error({ err: error }, 'shutdown failed');
         resolve();
       });
     };
-    process.once('SIGTERM', stop);
-    process.once('SIGINT', stop);
+    // `on`, not `once`: a second signal during the drain must not get Node's default action,
+    // which would end the process at once and cut the requests still finishing.
+    process.on('SIGTERM', stop);
+    process.on('SIGINT', stop);
     process.on('SIGHUP', () => {
       gateway.log.info({ signal: 'SIGHUP' }, 'signal received');
       void gateway.reloadPolicy('sighup');

@@ -50,7 +50,15 @@ export class YamlSource {
 
   /** The plain JavaScript value of the document; an empty file is an empty object. */
   toValue(): unknown {
-    return this.#document.toJS() ?? {};
+    try {
+      return this.#document.toJS() ?? {};
+    } catch (error) {
+      // toJS raises plain errors for an unresolved alias and for alias bombs (too many
+      // expanded aliases); both are mistakes in the file, not in the gateway.
+      throw new ConfigError([
+        { file: this.file, line: 0, column: 0, path: '', message: (error as Error).message },
+      ]);
+    }
   }
 
   /** Validates the document against a schema, reporting every issue with its position. */

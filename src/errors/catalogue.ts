@@ -17,6 +17,7 @@ export const ERROR_CATALOGUE = {
   rate_limited: { status: 429, title: 'Too many requests' },
   internal_error: { status: 500, title: 'The gateway failed to handle the request' },
   upstream_unavailable: { status: 502, title: 'The upstream service is unavailable' },
+  response_blocked: { status: 502, title: 'The response was withheld by the gateway' },
   upstream_error: { status: 502, title: 'The upstream service sent an invalid response' },
   jwks_unavailable: { status: 503, title: 'Token keys are unavailable' },
   rate_limit_unavailable: { status: 503, title: 'Rate limiting is unavailable' },

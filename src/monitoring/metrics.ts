@@ -66,6 +66,7 @@ export class GatewayMetrics {
   readonly inFlight: Gauge;
   readonly policyInfo: Gauge<'hash'>;
   readonly policyReloads: Counter<'outcome' | 'trigger'>;
+  readonly leakDetections: Counter<'route' | 'detector' | 'action'>;
   /** Bounded by the route names of the policies loaded since the start, plus `none`. */
   readonly #routeRecorders = new Map<string, RouteRecorders>();
 
@@ -169,6 +170,12 @@ export class GatewayMetrics {
     this.inFlight = new Gauge({
       name: `${PREFIX}requests_in_flight`,
       help: 'Requests being handled now.',
+      registers,
+    });
+    this.leakDetections = new Counter({
+      name: `${PREFIX}leak_detections_total`,
+      help: 'Leaks found in responses, by route, detector id and action (redact, block, flag).',
+      labelNames: ['route', 'detector', 'action'],
       registers,
     });
     this.policyReloads = new Counter({

@@ -60,6 +60,8 @@ export interface RequestContext {
   errorCode: string | undefined;
   /** Internal detail of a rejection or failure, for the access log; never sent to the client. */
   errorReason: string | undefined;
+  /** Set when the response scanner stopped the response; forwarding then leaves it alone. */
+  responseBlocked: boolean;
 }
 
 /**
@@ -127,6 +129,7 @@ export class RequestState implements RequestContext {
   outcome: Outcome | undefined = undefined;
   errorCode: string | undefined = undefined;
   errorReason: string | undefined = undefined;
+  responseBlocked = false;
   clientGone = false;
   readonly upstreamAbort = new ClientAbort();
   readonly #parentLog: Logger;

@@ -1,4 +1,10 @@
+import { dirname } from 'node:path';
 import type { ConfigIssue } from '../config/config-error.js';
+import {
+  compileLeakagePolicy,
+  LeakagePolicyError,
+  type CompiledLeakagePolicy,
+} from '../leakage/policy/compile.js';
 import type { YamlSource } from '../config/yaml-source.js';
 import { compilePath, compilePrefix, type PathMatcher } from '../routing/path-template.js';
 import type { CompiledRoute, HostMatcher } from '../routing/router.js';
@@ -27,6 +33,14 @@ export function compileRoute(
     );
     return undefined;
   }
+  let leakage: CompiledLeakagePolicy;
+  try {
+    leakage = compileLeakagePolicy(spec.response, { baseDir: dirname(source.file) });
+  } catch (error) {
+    if (!(error instanceof LeakagePolicyError)) throw error;
+    issues.push(source.issueAt(['routes', index, 'response'], error.message));
+    return undefined;
+  }
   const issue = source.issueAt(['routes', index], '');
   return Object.freeze({
     name: spec.name,
@@ -38,6 +52,7 @@ export function compileRoute(
     auth: spec.auth,
     require: spec.require,
     identity: spec.identity,
+    leakage,
     origin: `${issue.file}:${issue.line}`,
   });
 }

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { routeAuthSchema, routeIdentitySchema, routeRequireSchema } from '../auth/schema.js';
 import { byteSize } from '../config/fields.js';
+import { leakagePolicySchema } from '../leakage/policy/schema.js';
 import { rateLimitsSchema } from '../ratelimit/schema.js';
 import { routePathProblem } from './route-path.js';
 
@@ -72,6 +73,11 @@ const route = z.strictObject({
   require: routeRequireSchema.optional(),
   /** Names of the rate-limit layers that apply to this route, in addition to global layers. */
   rate_limits: z.array(z.string().min(1)).default([]),
+  /**
+   * Response leak scanning: on with every built-in detector redacting unless the route turns it
+   * off (`enabled: false`) or changes actions.
+   */
+  response: leakagePolicySchema.prefault({}),
   /** Claims sent to the upstream as headers; those headers are always removed from requests. */
   identity: routeIdentitySchema.prefault({}),
 });

@@ -14,6 +14,8 @@ import {
   upstreamRequestHeaders,
 } from './headers.js';
 import { upstreamQuery, withIdentityHeaders } from './identity.js';
+import { recordDetection } from './leak-events.js';
+import { scanResponse } from './response-scan.js';
 import { classifyUpstreamError } from './upstream-errors.js';
 import type { Upstream } from './upstream.js';
 
@@ -45,6 +47,24 @@ export async function forward(
         const outgoing = clientResponseHeaders(headers);
         Object.assign(outgoing, context.responseHeaders);
         outgoing['x-request-id'] = context.requestId;
+        const leakage = context.route!.leakage;
+        if (leakage.enabled) {
+          return scanResponse(context, response, {
+            policy: leakage,
+            statusCode,
+            headers: outgoing,
+            abortUpstream: () => {
+              context.responseBlocked = true;
+              context.upstreamAbort.abort();
+            },
+            onDetection: (detection) => recordDetection(context, metrics, detection),
+            onBlock: (cause) => {
+              context.errorCode = 'response_blocked';
+              context.errorReason =
+                cause.type === 'detection' ? `detector ${cause.detection.detector}` : cause.reason;
+            },
+          });
+        }
         response.writeHead(statusCode, outgoing);
         // Server-sent events must reach the client as they are written, headers included.
         if (String(outgoing['content-type'] ?? '').startsWith('text/event-stream')) {
@@ -56,6 +76,7 @@ export async function forward(
     context.upstreamEndedAt = process.hrtime.bigint();
   } catch (error) {
     context.upstreamEndedAt = process.hrtime.bigint();
+    if (context.responseBlocked) return;
     if (context.clientGone) {
       context.outcome = 'aborted';
       return;

@@ -1,4 +1,5 @@
 import type { RouteIdentity, RouteRequire } from '../auth/schema.js';
+import type { CompiledLeakagePolicy } from '../leakage/policy/compile.js';
 import type { RouteAuthSpec } from '../policy/schema.js';
 import type { PathMatcher } from './path-template.js';
 
@@ -14,6 +15,8 @@ export interface CompiledRoute {
   readonly auth: RouteAuthSpec;
   readonly require: RouteRequire | undefined;
   readonly identity: RouteIdentity;
+  /** Response scanning of the route, compiled once per policy snapshot. */
+  readonly leakage: CompiledLeakagePolicy;
   /** Where the route is declared, for logs: `file:line`. */
   readonly origin: string;
 }

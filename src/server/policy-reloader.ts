@@ -82,8 +82,12 @@ export class PolicyReloader {
     try {
       snapshot = await this.#options.load();
     } catch (error) {
-      if (!(error instanceof ConfigError)) throw error;
-      for (const issue of error.issues) {
+      // Whatever went wrong, a reload must never take the running gateway down.
+      const issues =
+        error instanceof ConfigError
+          ? error.issues
+          : [{ file: this.#options.dir, line: 0, column: 0, path: '', message: String(error) }];
+      for (const issue of issues) {
         log.error({ ...issue, trigger }, 'policy reload rejected; the running policy stays');
       }
       this.#reloads.inc({ outcome: 'rejected', trigger });

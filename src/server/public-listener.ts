@@ -5,6 +5,7 @@ import type { Logger } from '../monitoring/logger.js';
 import type { GatewayMetrics } from '../monitoring/metrics.js';
 import type { Pipeline } from '../pipeline/pipeline.js';
 import type { WebSocketProxy } from '../proxy/websocket.js';
+import { requestIdFrom } from '../proxy/request-id.js';
 import { clientErrorCode, writeRawProblem } from './client-error.js';
 
 /** The client-facing listener, with the listener limits of the configuration. */
@@ -49,6 +50,13 @@ export function createPublicServer(options: {
       log.info({ code, reason: error.code ?? 'parse error' }, 'request rejected by parser');
     }
     writeRawProblem(socket, code);
+  });
+
+  // CONNECT tunnels are not proxied; without a listener Node would close the socket silently.
+  server.on('connect', (req, socket: Socket) => {
+    metrics.rejections.inc({ route: 'none', code: 'method_not_allowed' });
+    log.info({ code: 'method_not_allowed', reason: 'CONNECT' }, 'request rejected by parser');
+    writeRawProblem(socket, 'method_not_allowed', requestIdFrom(req.headers['x-request-id']));
   });
 
   server.on('upgrade', (req, socket: Socket, head: Buffer) => {

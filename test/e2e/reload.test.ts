@@ -73,6 +73,16 @@ t.test('invalid change keeps the running policy', async (t) => {
   t.equal(logged?.['path'], 'routes[0].match.path');
 });
 
+t.test('broken alias keeps the gateway up', async (t) => {
+  const { gw, policyFile } = await setUp(t);
+  // An alias to an anchor that does not exist fails while the document is converted.
+  await writeFile(policyFile, 'version: 1\nroutes:\n  - name: x\n    match: { path: *nope }\n');
+  const result = await adminReload(gw);
+  t.equal(result.status, 422);
+  t.equal(result.body.outcome, 'rejected');
+  t.equal(await status(gw, 'alpha'), 200, 'still serving the old policy');
+});
+
 t.test('admin reload needs the admin token', async (t) => {
   const { gw } = await setUp(t);
   const result = await adminReload(gw, 'wrong');

@@ -101,9 +101,11 @@ t.test('upstream reset mid-body with length', async (t) => {
 });
 
 t.test('upstream reset mid-body chunked', async (t) => {
+  // A binary body passes the response scanner unchanged, so the first part is forwarded as it
+  // arrives and the cut is visible on the wire.
   const { gw } = await startProxy(t, {
     handler: (req, res) => {
-      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.writeHead(200, { 'content-type': 'application/octet-stream' });
       res.write('partial', () => req.socket.destroy());
     },
   });
@@ -116,6 +118,21 @@ t.test('upstream reset mid-body chunked', async (t) => {
   t.same(parseHeaderLines(head).get('transfer-encoding'), ['chunked']);
   t.match(raw, /partial/, 'the part sent before the reset arrived');
   t.notOk(raw.endsWith('0\r\n\r\n'), 'the chunked response never ended as if complete');
+});
+
+t.test('upstream reset mid-body while scanning', async (t) => {
+  const { gw } = await startProxy(t, {
+    handler: (req, res) => {
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.write('partial', () => req.socket.destroy());
+    },
+  });
+  const { host } = new URL(gw.url);
+
+  const raw = await rawRequest(gw.url, `GET /echo/cut HTTP/1.1\r\nHost: ${host}\r\n\r\n`);
+
+  t.notOk(raw.endsWith('0\r\n\r\n'), 'the response never ended as if complete');
+  t.notMatch(raw, /^HTTP\/1\.1 200[\s\S]*\r\n0\r\n\r\n$/, 'no complete 200');
 });
 
 t.test('stream idle timeout cuts stalled body', async (t) => {

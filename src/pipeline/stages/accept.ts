@@ -14,6 +14,11 @@ export function acceptStage(limits: GatewayConfig['limits']): Stage {
       if (req.rawHeaders.length / 2 > limits.max_headers) {
         return reject('too_many_headers', `more than ${limits.max_headers} header fields`);
       }
+      if (countHostFields(req.rawHeaders) > 1) {
+        // RFC 9112 section 3.2: more than one Host field must be answered with 400, because
+        // components that pick different ones route the same request differently.
+        return reject('bad_request', 'more than one Host header field');
+      }
       const length = req.headers['content-length'];
       if (length !== undefined && Number(length) > limits.max_body_bytes) {
         return reject(
@@ -24,4 +29,13 @@ export function acceptStage(limits: GatewayConfig['limits']): Stage {
       return CONTINUE;
     },
   };
+}
+
+function countHostFields(rawHeaders: readonly string[]): number {
+  let count = 0;
+  for (let index = 0; index < rawHeaders.length; index += 2) {
+    const name = rawHeaders[index]!;
+    if (name.length === 4 && name.toLowerCase() === 'host') count += 1;
+  }
+  return count;
 }
