@@ -13,7 +13,7 @@ interface Declared<T> {
 /**
  * Gathers the rate-limit layers of every policy file and the routes that name them, then
  * resolves the names. A layer applies to the routes that list it in `rate_limits` and to those
- * in its own `routes`; a layer that neither names nor is named by any route applies to every
+ * in its own `routes`. A layer that neither names routes nor is named by one applies to every
  * route.
  */
 export class RateLimitLayers {

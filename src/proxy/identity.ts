@@ -33,7 +33,7 @@ export function withIdentityHeaders(context: RequestContext, headers: string[]):
   return output;
 }
 
-/** The query sent upstream: a token read from the query is removed unless it is forwarded. */
+/** Returns the query to send upstream, without a token read from it unless that is forwarded. */
 export function upstreamQuery(context: RequestContext): string | undefined {
   const query = context.target!.query;
   const origin = context.identity?.origin;

@@ -21,10 +21,10 @@ export interface ResponseScanOptions {
 /**
  * Puts the leakage scanner between the upstream body and the client response, and returns the
  * writable that the upstream body must go to. Headers that a changed body would make wrong
- * (length, digests, encoding) are removed. A JSON body is answered only once it has been
- * scanned whole, so that a block can still become a 502 `response_blocked`; a block in a text
- * body already under way closes the connection, so a cut body never looks complete, while SSE
- * and NDJSON streams end after the scanner's error record.
+ * (length, digests, encoding) are removed. A JSON body is sent only once it has been scanned
+ * whole, so that a block can still become a 502 `response_blocked`. A block in a text body
+ * already under way closes the connection, so a cut body never looks complete. SSE and NDJSON
+ * streams end after the scanner's error record.
  */
 export function scanResponse(
   context: RequestContext,

@@ -23,8 +23,8 @@ export interface PolicyReloaderOptions {
 
 /**
  * Reloads the policy files on request: a file change in the folder, SIGHUP, or the admin API.
- * A new snapshot replaces the old one only when every file is valid; otherwise the running
- * policy stays and each problem is logged with file, line and column. Reloads never overlap:
+ * A new snapshot replaces the old one only when every file is valid. Otherwise the running
+ * policy stays, and each problem is logged with file, line and column. Reloads never overlap:
  * one requested during another runs after it.
  */
 export class PolicyReloader {
