@@ -53,6 +53,7 @@ export class GatewayMetrics {
   readonly upstreamErrors: Counter<'kind'>;
   readonly authFailures: Counter<'route' | 'reason'>;
   readonly authzDenials: Counter<'route' | 'reason'>;
+  readonly jwksUnavailable: Counter<'route'>;
   readonly rateLimitDecisions: Counter<'route' | 'layer' | 'outcome'>;
   readonly rateLimitDecisionDuration: Histogram;
   readonly rateLimitStoreSwitches: Counter<'state'>;
@@ -115,6 +116,12 @@ export class GatewayMetrics {
       name: `${PREFIX}auth_failures_total`,
       help: 'Requests whose token was missing, invalid or could not be checked, by route and reason.',
       labelNames: ['route', 'reason'],
+      registers,
+    });
+    this.jwksUnavailable = new Counter({
+      name: `${PREFIX}jwks_unavailable_total`,
+      help: 'Requests answered 503 because no usable JWKS keys could be had, by route.',
+      labelNames: ['route'],
       registers,
     });
     this.authzDenials = new Counter({

@@ -2,11 +2,12 @@ import type { ServerResponse } from 'node:http';
 import type { GatewayError } from '../errors/gateway-error.js';
 import { renderProblem } from '../errors/problem.js';
 import type { GatewayMetrics } from '../monitoring/metrics.js';
+import { emitSecurityEvent, severityOf } from '../monitoring/security-events.js';
 import type { RequestContext } from './context.js';
 
 /**
- * Answers a rejected request with its problem+json body. The internal reason goes to the access
- * log line only. When the request body was not read to its end, the connection is closed after the
+ * Answers a rejected request with its problem+json body, and records one security event. The
+ * internal reason goes to the logs only. When the request body was not read to its end, the connection is closed after the
  * answer rather than drained.
  */
 export function sendRejection(
@@ -18,7 +19,18 @@ export function sendRejection(
   context.outcome = 'rejected';
   context.errorCode = error.code;
   context.errorReason = error.reason;
-  metrics.rejections.inc({ route: context.route?.name ?? 'none', code: error.code });
+  const route = context.route?.name ?? 'none';
+  metrics.rejections.inc({ route, code: error.code });
+  emitSecurityEvent(context.log, {
+    type: 'request_rejected',
+    severity: severityOf(error.code),
+    route,
+    client_ip: context.clientIp,
+    peer: context.peerAddress,
+    request_id: context.requestId,
+    code: error.code,
+    reason: error.reason,
+  });
   if (response.headersSent) {
     response.destroy();
     return;

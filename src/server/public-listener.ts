@@ -6,6 +6,9 @@ import type { GatewayMetrics } from '../monitoring/metrics.js';
 import type { Pipeline } from '../pipeline/pipeline.js';
 import type { WebSocketProxy } from '../proxy/websocket.js';
 import { requestIdFrom } from '../proxy/request-id.js';
+import type { ErrorCode } from '../errors/catalogue.js';
+import { emitSecurityEvent, severityOf } from '../monitoring/security-events.js';
+import { canonicalAddress } from '../pipeline/stages/client-ip.js';
 import { clientErrorCode, writeRawProblem } from './client-error.js';
 
 /** The client-facing listener, with the listener limits of the configuration. */
@@ -43,20 +46,36 @@ export function createPublicServer(options: {
   // discarding it silently.
   server.maxHeadersCount = limits.max_headers + 1;
 
+  // Requests rejected before a request context exists: one metric, one security event.
+  const rejectRaw = (socket: Socket, code: ErrorCode, reason: string, requestId: string) => {
+    metrics.rejections.inc({ route: 'none', code });
+    const address = canonicalAddress(socket.remoteAddress);
+    emitSecurityEvent(log, {
+      type: 'request_rejected',
+      severity: severityOf(code),
+      route: 'none',
+      client_ip: address,
+      peer: address,
+      request_id: requestId,
+      code,
+      reason,
+    });
+    writeRawProblem(socket, code, requestId);
+  };
+
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => {
     const code = clientErrorCode(error);
-    if (error.code !== 'ECONNRESET') {
-      metrics.rejections.inc({ route: 'none', code });
-      log.info({ code, reason: error.code ?? 'parse error' }, 'request rejected by parser');
+    // A client that resets its own connection has nothing to be told.
+    if (error.code === 'ECONNRESET') {
+      socket.destroy();
+      return;
     }
-    writeRawProblem(socket, code);
+    rejectRaw(socket, code, error.code ?? 'parse error', requestIdFrom(undefined));
   });
 
   // CONNECT tunnels are not proxied; without a listener Node would close the socket silently.
   server.on('connect', (req, socket: Socket) => {
-    metrics.rejections.inc({ route: 'none', code: 'method_not_allowed' });
-    log.info({ code: 'method_not_allowed', reason: 'CONNECT' }, 'request rejected by parser');
-    writeRawProblem(socket, 'method_not_allowed', requestIdFrom(req.headers['x-request-id']));
+    rejectRaw(socket, 'method_not_allowed', 'CONNECT', requestIdFrom(req.headers['x-request-id']));
   });
 
   server.on('upgrade', (req, socket: Socket, head: Buffer) => {
@@ -68,8 +87,18 @@ export function createPublicServer(options: {
       });
       const rejection = await pipeline.runStages(context);
       if (rejection) {
-        metrics.rejections.inc({ route: context.route?.name ?? 'none', code: rejection.code });
-        context.log.info({ code: rejection.code, reason: rejection.reason }, 'upgrade rejected');
+        const route = context.route?.name ?? 'none';
+        metrics.rejections.inc({ route, code: rejection.code });
+        emitSecurityEvent(context.log, {
+          type: 'request_rejected',
+          severity: severityOf(rejection.code),
+          route,
+          client_ip: context.clientIp,
+          peer: context.peerAddress,
+          request_id: context.requestId,
+          code: rejection.code,
+          reason: rejection.reason,
+        });
         writeRawProblem(socket, rejection.code, context.requestId, rejection.headers);
         return;
       }

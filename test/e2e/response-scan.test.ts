@@ -60,7 +60,11 @@ t.test('JSON secrets are redacted', async (t) => {
     metrics,
     /agentflow_gateway_leak_detections_total\{route="scanned",detector="payment-card",action="redact"\} 1/,
   );
-  const logged = gw.logs.filter((line) => line['msg'] === 'response leak detected');
+  const logged = gw.logs.filter(
+    (line) =>
+      line['msg'] === 'security event' &&
+      (line['event'] as { type: string }).type === 'response_leak',
+  );
   t.equal(logged.length, 2);
   t.notOk(JSON.stringify(gw.logs).includes(CARD), 'the card number is never logged');
 });

@@ -19,7 +19,10 @@ export function authenticateStage(
   const fail = (route: string, failure: AuthFailure): Decision => {
     metrics.authFailures.inc({ route, reason: failure.reason });
     const reason = `${failure.reason}: ${failure.detail}`;
-    if (authFailureStatus(failure.reason) === 503) return reject('jwks_unavailable', reason);
+    if (authFailureStatus(failure.reason) === 503) {
+      metrics.jwksUnavailable.inc({ route });
+      return reject('jwks_unavailable', reason);
+    }
     const challenge = bearerChallenge(failure);
     return reject('unauthorized', reason, challenge ? { 'www-authenticate': challenge } : {});
   };

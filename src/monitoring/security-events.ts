@@ -1,0 +1,50 @@
+import type { ErrorCode } from '../errors/catalogue.js';
+import type { Logger } from './logger.js';
+
+export type Severity = 'low' | 'medium' | 'high';
+
+/**
+ * One security event: a rejected request or a response detection. It carries codes, rule or
+ * detector ids and hashes, never tokens, bodies, keys or matched text.
+ */
+export interface SecurityEvent {
+  readonly type: 'request_rejected' | 'response_leak';
+  readonly severity: Severity;
+  readonly route: string;
+  readonly client_ip: string;
+  readonly peer: string;
+  readonly request_id: string;
+  /** The catalogue code of a rejection. */
+  readonly code?: string;
+  /** Internal reason of a rejection, such as `token_expired: ...`; never sent to the client. */
+  readonly reason?: string;
+  readonly detector?: string;
+  readonly kind?: string;
+  readonly action?: string;
+  /** Truncated SHA-256 of the matched text, so repeats can be correlated without the text. */
+  readonly hash?: string;
+}
+
+/** Codes that point at a client probing or attacking, rather than at a mistake or an outage. */
+const MEDIUM: ReadonlySet<string> = new Set<ErrorCode>([
+  'invalid_path',
+  'unauthorized',
+  'forbidden',
+  'rate_limited',
+  'websocket_not_allowed',
+  'headers_too_large',
+  'too_many_headers',
+  'payload_too_large',
+]);
+
+export function severityOf(code: string): Severity {
+  return MEDIUM.has(code) ? 'medium' : 'low';
+}
+
+/**
+ * Writes a security event through the one logger, as a `security event` line with the event
+ * under `event`, at warn level so that it survives the usual production level.
+ */
+export function emitSecurityEvent(log: Logger, event: SecurityEvent): void {
+  log.warn({ event }, 'security event');
+}
