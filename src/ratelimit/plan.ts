@@ -50,16 +50,28 @@ export function planChecks(
 }
 
 function appliesTo(layer: CompiledLayer, request: RateLimitRequest): boolean {
+  return layerScope(layer, request) === 'applies';
+}
+
+/**
+ * Whether a layer concerns a request: `other_route` when the route is not among its `routes`,
+ * `exempt` when the client address or a role is exempt, `applies` otherwise.
+ */
+export function layerScope(
+  layer: CompiledLayer,
+  request: RateLimitRequest,
+): 'other_route' | 'exempt' | 'applies' {
   if (
     layer.routes !== undefined &&
     (request.route === undefined || !layer.routes.has(request.route))
   ) {
-    return false;
+    return 'other_route';
   }
-  if (request.roles?.some((role) => layer.exemptRoles.has(role))) return false;
-  if (layer.exemptAddresses.size === 0) return true;
+  if (request.roles?.some((role) => layer.exemptRoles.has(role))) return 'exempt';
+  if (layer.exemptAddresses.size === 0) return 'applies';
   const address = parseIpAddress(request.clientIp);
-  return address === undefined || !layer.exemptAddresses.contains(address);
+  const exempt = address !== undefined && layer.exemptAddresses.contains(address);
+  return exempt ? 'exempt' : 'applies';
 }
 
 function selectTier(layer: CompiledLayer, request: RateLimitRequest): CompiledTier {

@@ -20,6 +20,11 @@ rate_limits:
   - name: per-ip
     key: [client_ip]
     limits: [{ requests: ${LIMIT}, per: 1m }]
+  - name: trusted-exempt
+    key: [client_ip]
+    limits: [{ requests: 1, per: 1m }]
+    routes: [limited]
+    exempt: { cidrs: [127.0.0.0/8] }
 `;
 
 async function send(gw: TestGateway, path: string) {
@@ -53,6 +58,17 @@ t.test('memory limit lets exactly L through', async (t) => {
     /"per-ip"/,
     'allowed responses carry RateLimit',
   );
+
+  const metrics = await request(`${gw.adminUrl}/metrics`).then((r) => r.body.text());
+  const count = (layer: string, outcome: string) =>
+    Number(
+      new RegExp(
+        `agentflow_gateway_rate_limit_decisions_total\\{route="limited",layer="${layer}",outcome="${outcome}"\\} (\\d+)`,
+      ).exec(metrics)?.[1] ?? 0,
+    );
+  t.equal(count('per-ip', 'allowed'), LIMIT, 'allowed by per-ip');
+  t.equal(count('per-ip', 'limited'), ATTEMPTS - LIMIT, 'limited by per-ip');
+  t.equal(count('trusted-exempt', 'exempt'), ATTEMPTS, 'loopback is exempt from the other layer');
 
   const open = await send(gw, '/open/x');
   t.equal(open.status, 200, 'a route without the layer is not limited');

@@ -2,7 +2,9 @@ import { readClaim } from '../../auth/claim-path.js';
 import type { GatewayMetrics } from '../../monitoring/metrics.js';
 import type { CompiledLayer } from '../../ratelimit/compile.js';
 import { renderRateLimitHeaders } from '../../ratelimit/headers.js';
+import type { RateLimitDecision } from '../../ratelimit/decision.js';
 import { RateLimiter } from '../../ratelimit/limiter.js';
+import { layerScope } from '../../ratelimit/plan.js';
 import type { RateLimitRequest } from '../../ratelimit/request.js';
 import type { RateLimitStore } from '../../store/store.js';
 import type { RequestContext } from '../context.js';
@@ -32,28 +34,22 @@ export function rateLimitStage(store: RateLimitStore, metrics: GatewayMetrics): 
     async run(context) {
       const layers = context.policy.rateLimitLayers;
       if (layers.length === 0) return CONTINUE;
+      const request = rateLimitRequest(context);
       const started = process.hrtime.bigint();
-      const decision = await limiterFor(layers).decide(rateLimitRequest(context));
+      const decision = await limiterFor(layers).decide(request);
       const seconds = Number(process.hrtime.bigint() - started) / NANOSECONDS_PER_SECOND;
       metrics.rateLimitDecisionDuration.observe(seconds);
-      const route = context.route!.name;
-      for (const layer of decision.outcome === 'unavailable' ? [] : decision.shadowLimited) {
-        metrics.rateLimitDecisions.inc({ route, layer, outcome: 'shadow_limited' });
-      }
+      countOutcomes(metrics, layers, request, decision);
       if (decision.outcome === 'unavailable') {
-        metrics.rateLimitDecisions.inc({ route, layer: 'none', outcome: 'unavailable' });
         return reject('rate_limit_unavailable', decision.reason);
       }
       if (decision.outcome === 'limited') {
-        metrics.rateLimitDecisions.inc({ route, layer: decision.layer, outcome: 'limited' });
         return reject(
           'rate_limited',
           `layer ${decision.layer}`,
           renderRateLimitHeaders(decision.headers),
         );
       }
-      const outcome = decision.source === 'fallback' ? 'fail_mode' : 'allowed';
-      metrics.rateLimitDecisions.inc({ route, layer: 'all', outcome });
       context.cleanup.push(() => decision.permit.release());
       if (decision.headers !== undefined) {
         // Lower-case names replace an upstream's own RateLimit fields instead of repeating them.
@@ -86,4 +82,31 @@ function stringList(value: unknown): string[] | undefined {
   if (typeof value === 'string') return [value];
   if (!Array.isArray(value)) return undefined;
   return value.filter((item): item is string => typeof item === 'string');
+}
+
+/**
+ * Counts one outcome for every layer that concerns the request: `exempt` for exempt callers,
+ * `limited` for the rejecting layer, `shadow_limited` for shadow layers that would have
+ * rejected, `unavailable` when the store could not decide, and otherwise `allowed`, or
+ * `fail_mode` when the store's fail mode decided.
+ */
+function countOutcomes(
+  metrics: GatewayMetrics,
+  layers: readonly CompiledLayer[],
+  request: RateLimitRequest,
+  decision: RateLimitDecision,
+): void {
+  const route = request.route ?? 'none';
+  const shadowLimited = decision.outcome === 'unavailable' ? [] : decision.shadowLimited;
+  for (const layer of layers) {
+    const scope = layerScope(layer, request);
+    if (scope === 'other_route') continue;
+    let outcome: string;
+    if (scope === 'exempt') outcome = 'exempt';
+    else if (decision.outcome === 'unavailable') outcome = 'unavailable';
+    else if (decision.outcome === 'limited' && decision.layer === layer.name) outcome = 'limited';
+    else if (shadowLimited.includes(layer.name)) outcome = 'shadow_limited';
+    else outcome = decision.source === 'fallback' ? 'fail_mode' : 'allowed';
+    metrics.rateLimitDecisions.inc({ route, layer: layer.name, outcome });
+  }
 }
