@@ -25,5 +25,7 @@ EXPOSE 8080 9090
 # The admin listener is on loopback by default, which is where the health check runs.
 HEALTHCHECK --interval=10s --timeout=3s --start-period=5s \
   CMD ["node", "-e", "fetch('http://127.0.0.1:9090/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
+# The bundled config/gateway.yaml trusts the demo issuer of npm start, which serve refuses:
+# mount your own configuration and policies over /app/config and /app/policies.
 ENTRYPOINT ["node", "dist/src/cli.js"]
 CMD ["serve", "--config", "config/gateway.yaml"]
