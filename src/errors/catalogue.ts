@@ -11,6 +11,7 @@ export const ERROR_CATALOGUE = {
   route_not_found: { status: 404, title: 'No route matches the request' },
   method_not_allowed: { status: 405, title: 'The method is not allowed on this route' },
   request_timeout: { status: 408, title: 'The request was not received in time' },
+  expectation_failed: { status: 417, title: 'The Expect header cannot be met' },
   payload_too_large: { status: 413, title: 'The request body is too large' },
   headers_too_large: { status: 431, title: 'The request headers are too large' },
   too_many_headers: { status: 431, title: 'The request has too many header fields' },

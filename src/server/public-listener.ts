@@ -7,6 +7,7 @@ import type { Pipeline } from '../pipeline/pipeline.js';
 import type { WebSocketProxy } from '../proxy/websocket.js';
 import { requestIdFrom } from '../proxy/request-id.js';
 import type { ErrorCode } from '../errors/catalogue.js';
+import { renderProblem } from '../errors/problem.js';
 import { emitSecurityEvent, severityOf } from '../monitoring/security-events.js';
 import { canonicalAddress } from '../pipeline/stages/client-ip.js';
 import { clientErrorCode, writeRawProblem } from './client-error.js';
@@ -29,6 +30,9 @@ export function createPublicServer(options: {
       keepAliveTimeout: limits.keep_alive_timeout,
       // Node checks both timeouts on this interval; a second keeps them close to configured.
       connectionsCheckingInterval: 1_000,
+      // The accept stage rejects a missing Host itself, with a problem body and an event;
+      // Node's own answer is a bare 400.
+      requireHostHeader: false,
     },
     (req, response) => {
       // Counted here, not with Node's maxRequestsPerSocket, because Node 20 then only sends
@@ -71,6 +75,26 @@ export function createPublicServer(options: {
       return;
     }
     rejectRaw(socket, code, error.code ?? 'parse error', requestIdFrom(undefined));
+  });
+
+  // Node answers an Expect other than 100-continue with a bare 417 unless this event is handled.
+  server.on('checkExpectation', (req, response) => {
+    const requestId = requestIdFrom(req.headers['x-request-id']);
+    metrics.rejections.inc({ route: 'none', code: 'expectation_failed' });
+    const address = canonicalAddress(req.socket.remoteAddress);
+    emitSecurityEvent(log, {
+      type: 'request_rejected',
+      severity: 'low',
+      route: 'none',
+      client_ip: address,
+      peer: address,
+      request_id: requestId,
+      code: 'expectation_failed',
+      reason: 'unsupported Expect value',
+    });
+    const problem = renderProblem('expectation_failed', requestId);
+    response.writeHead(problem.status, { ...problem.headers, connection: 'close' });
+    response.end(problem.body);
   });
 
   // CONNECT tunnels are not proxied; without a listener Node would close the socket silently.

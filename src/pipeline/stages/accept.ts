@@ -14,7 +14,12 @@ export function acceptStage(limits: GatewayConfig['limits']): Stage {
       if (req.rawHeaders.length / 2 > limits.max_headers) {
         return reject('too_many_headers', `more than ${limits.max_headers} header fields`);
       }
-      if (countHostFields(req.rawHeaders) > 1) {
+      const hostFields = countHostFields(req.rawHeaders);
+      if (hostFields === 0 && req.httpVersionMajor === 1 && req.httpVersionMinor >= 1) {
+        // RFC 9112 section 3.2: an HTTP/1.1 request without Host must be answered with 400.
+        return reject('bad_request', 'missing Host header field');
+      }
+      if (hostFields > 1) {
         // RFC 9112 section 3.2: more than one Host field must be answered with 400, because
         // components that pick different ones route the same request differently.
         return reject('bad_request', 'more than one Host header field');
