@@ -24,6 +24,23 @@ export interface IdentityHeadersResult {
 const SAFE_VALUE = /^[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?$/;
 
 /**
+ * Removes every header of the identity mapping from a flat `[name, value, ...]` list, whatever
+ * its case or count.
+ */
+export function removeIdentityHeaders(
+  headers: readonly string[],
+  identity: RouteIdentity,
+): string[] {
+  const mapped = new Set(identity.headers.map((mapping) => mapping.header.toLowerCase()));
+  const output: string[] = [];
+  for (let index = 0; index + 1 < headers.length; index += 2) {
+    if (!mapped.has(headers[index]!.toLowerCase()))
+      output.push(headers[index]!, headers[index + 1]!);
+  }
+  return output;
+}
+
+/**
  * Builds the headers sent to the backend. Every mapped header is removed whatever its case or
  * count, because a client could otherwise send its own `X-User-Id`. Then one field is appended
  * per claim present. The client's token is removed too, unless `forward_token` is set.
@@ -34,14 +51,10 @@ export function applyIdentityHeaders(
   identity: RouteIdentity,
   origin: TokenOrigin,
 ): IdentityHeadersResult {
-  const mapped = new Set(identity.headers.map((mapping) => mapping.header.toLowerCase()));
   const base = identity.forward_token
     ? headers
     : removeTokenFromHeaders(headers, origin.source, origin.cookie);
-  const output: string[] = [];
-  for (let index = 0; index + 1 < base.length; index += 2) {
-    if (!mapped.has(base[index]!.toLowerCase())) output.push(base[index]!, base[index + 1]!);
-  }
+  const output = removeIdentityHeaders(base, identity);
   const omitted: string[] = [];
   for (const { header, claim } of identity.headers) {
     const value = readClaim(claims, claim);

@@ -155,13 +155,15 @@ function inspect(argv: string[]): number {
   }
 }
 
-/** The usual algorithm for a key type; `--alg` overrides it. */
+/** Returns the usual algorithm for a key type; `--alg` overrides it. */
 function defaultAlgorithm(jwk: JWK): string {
   switch (jwk.kty) {
     case 'OKP':
       return 'EdDSA';
     case 'EC':
-      return jwk.crv === 'P-384' ? 'ES384' : jwk.crv === 'P-521' ? 'ES512' : 'ES256';
+      if (jwk.crv === 'P-384') return 'ES384';
+      if (jwk.crv === 'P-521') return 'ES512';
+      return 'ES256';
     case 'oct':
       return 'HS256';
     default:

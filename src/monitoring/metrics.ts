@@ -120,7 +120,7 @@ export class GatewayMetrics {
     });
     this.jwksUnavailable = new Counter({
       name: `${PREFIX}jwks_unavailable_total`,
-      help: 'Requests answered 503 because no usable JWKS keys could be had, by route.',
+      help: 'Requests rejected with 503 because no usable JWKS keys were available, by route.',
       labelNames: ['route'],
       registers,
     });

@@ -48,3 +48,27 @@ export function severityOf(code: string): Severity {
 export function emitSecurityEvent(log: Logger, event: SecurityEvent): void {
   log.warn({ event }, 'security event');
 }
+
+/** Writes the `request_rejected` event of one rejection, with the severity of its code. */
+export function emitRejectionEvent(
+  log: Logger,
+  rejection: {
+    route: string;
+    clientIp: string;
+    peer: string;
+    requestId: string;
+    code: string;
+    reason: string;
+  },
+): void {
+  emitSecurityEvent(log, {
+    type: 'request_rejected',
+    severity: severityOf(rejection.code),
+    route: rejection.route,
+    client_ip: rejection.clientIp,
+    peer: rejection.peer,
+    request_id: rejection.requestId,
+    code: rejection.code,
+    reason: rejection.reason,
+  });
+}

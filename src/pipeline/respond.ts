@@ -2,7 +2,7 @@ import type { ServerResponse } from 'node:http';
 import type { GatewayError } from '../errors/gateway-error.js';
 import { renderProblem } from '../errors/problem.js';
 import type { GatewayMetrics } from '../monitoring/metrics.js';
-import { emitSecurityEvent, severityOf } from '../monitoring/security-events.js';
+import { emitRejectionEvent } from '../monitoring/security-events.js';
 import type { RequestContext } from './context.js';
 
 /**
@@ -21,13 +21,11 @@ export function sendRejection(
   context.errorReason = error.reason;
   const route = context.route?.name ?? 'none';
   metrics.rejections.inc({ route, code: error.code });
-  emitSecurityEvent(context.log, {
-    type: 'request_rejected',
-    severity: severityOf(error.code),
+  emitRejectionEvent(context.log, {
     route,
-    client_ip: context.clientIp,
+    clientIp: context.clientIp,
     peer: context.peerAddress,
-    request_id: context.requestId,
+    requestId: context.requestId,
     code: error.code,
     reason: error.reason,
   });

@@ -1,4 +1,4 @@
-import { applyIdentityHeaders } from '../auth/identity-headers.js';
+import { applyIdentityHeaders, removeIdentityHeaders } from '../auth/identity-headers.js';
 import { removeQueryParameter } from '../auth/token-removal.js';
 import type { RequestContext } from '../pipeline/context.js';
 
@@ -24,13 +24,7 @@ export function withIdentityHeaders(context: RequestContext, headers: string[]):
     }
     return result.headers;
   }
-  const mapped = new Set(identity.headers.map((mapping) => mapping.header.toLowerCase()));
-  const output: string[] = [];
-  for (let index = 0; index + 1 < headers.length; index += 2) {
-    if (!mapped.has(headers[index]!.toLowerCase()))
-      output.push(headers[index]!, headers[index + 1]!);
-  }
-  return output;
+  return removeIdentityHeaders(headers, identity);
 }
 
 /** Returns the query to send upstream, without a token read from it unless that is forwarded. */

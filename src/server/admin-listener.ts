@@ -36,7 +36,8 @@ export function createAdminServer(options: {
         return;
       case '/readyz': {
         const ready = readiness.isReady();
-        const status = readiness.draining ? 'draining' : ready ? 'ready' : 'upstream unreachable';
+        let status = ready ? 'ready' : 'upstream unreachable';
+        if (readiness.draining) status = 'draining';
         sendJson(response, ready ? 200 : 503, { status });
         return;
       }

@@ -8,11 +8,11 @@ import type { WebSocketProxy } from '../proxy/websocket.js';
 import { requestIdFrom } from '../proxy/request-id.js';
 import type { ErrorCode } from '../errors/catalogue.js';
 import { renderProblem } from '../errors/problem.js';
-import { emitSecurityEvent, severityOf } from '../monitoring/security-events.js';
+import { emitRejectionEvent } from '../monitoring/security-events.js';
 import { canonicalAddress } from '../pipeline/stages/client-ip.js';
 import { clientErrorCode, writeRawProblem } from './client-error.js';
 
-/** The client-facing listener, with the listener limits of the configuration. */
+/** Creates the client-facing listener with the listener limits of the configuration. */
 export function createPublicServer(options: {
   limits: GatewayConfig['limits'];
   pipeline: Pipeline;
@@ -30,8 +30,8 @@ export function createPublicServer(options: {
       keepAliveTimeout: limits.keep_alive_timeout,
       // Node checks both timeouts on this interval; a second keeps them close to configured.
       connectionsCheckingInterval: 1_000,
-      // The accept stage rejects a missing Host itself, with a problem body and an event;
-      // Node's own answer is a bare 400.
+      // The accept stage rejects a missing Host itself, with a problem body and an event,
+      // where Node would send a bare 400.
       requireHostHeader: false,
     },
     (req, response) => {
@@ -50,26 +50,32 @@ export function createPublicServer(options: {
   // discarding it silently.
   server.maxHeadersCount = limits.max_headers + 1;
 
-  // Requests rejected before a request context exists: one metric, one security event.
-  const rejectRaw = (socket: Socket, code: ErrorCode, reason: string, requestId: string) => {
+  // Rejections made before a request context exists: one metric and one security event each.
+  const recordEarlyRejection = (
+    socket: Socket,
+    code: ErrorCode,
+    reason: string,
+    requestId: string,
+  ) => {
     metrics.rejections.inc({ route: 'none', code });
     const address = canonicalAddress(socket.remoteAddress);
-    emitSecurityEvent(log, {
-      type: 'request_rejected',
-      severity: severityOf(code),
+    emitRejectionEvent(log, {
       route: 'none',
-      client_ip: address,
+      clientIp: address,
       peer: address,
-      request_id: requestId,
+      requestId,
       code,
       reason,
     });
+  };
+  const rejectRaw = (socket: Socket, code: ErrorCode, reason: string, requestId: string) => {
+    recordEarlyRejection(socket, code, reason, requestId);
     writeRawProblem(socket, code, requestId);
   };
 
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => {
     const code = clientErrorCode(error);
-    // A client that resets its own connection has nothing to be told.
+    // A client that reset its own connection cannot read a response.
     if (error.code === 'ECONNRESET') {
       socket.destroy();
       return;
@@ -77,21 +83,10 @@ export function createPublicServer(options: {
     rejectRaw(socket, code, error.code ?? 'parse error', requestIdFrom(undefined));
   });
 
-  // Node answers an Expect other than 100-continue with a bare 417 unless this event is handled.
+  // Without this handler, Node sends a bare 417 for an Expect other than 100-continue.
   server.on('checkExpectation', (req, response) => {
     const requestId = requestIdFrom(req.headers['x-request-id']);
-    metrics.rejections.inc({ route: 'none', code: 'expectation_failed' });
-    const address = canonicalAddress(req.socket.remoteAddress);
-    emitSecurityEvent(log, {
-      type: 'request_rejected',
-      severity: 'low',
-      route: 'none',
-      client_ip: address,
-      peer: address,
-      request_id: requestId,
-      code: 'expectation_failed',
-      reason: 'unsupported Expect value',
-    });
+    recordEarlyRejection(req.socket, 'expectation_failed', 'unsupported Expect value', requestId);
     const problem = renderProblem('expectation_failed', requestId);
     response.writeHead(problem.status, { ...problem.headers, connection: 'close' });
     response.end(problem.body);
@@ -113,13 +108,11 @@ export function createPublicServer(options: {
       if (rejection) {
         const route = context.route?.name ?? 'none';
         metrics.rejections.inc({ route, code: rejection.code });
-        emitSecurityEvent(context.log, {
-          type: 'request_rejected',
-          severity: severityOf(rejection.code),
+        emitRejectionEvent(context.log, {
           route,
-          client_ip: context.clientIp,
+          clientIp: context.clientIp,
           peer: context.peerAddress,
-          request_id: context.requestId,
+          requestId: context.requestId,
           code: rejection.code,
           reason: rejection.reason,
         });

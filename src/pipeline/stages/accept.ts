@@ -16,11 +16,11 @@ export function acceptStage(limits: GatewayConfig['limits']): Stage {
       }
       const hostFields = countHostFields(req.rawHeaders);
       if (hostFields === 0 && req.httpVersionMajor === 1 && req.httpVersionMinor >= 1) {
-        // RFC 9112 section 3.2: an HTTP/1.1 request without Host must be answered with 400.
+        // RFC 9112 section 3.2: an HTTP/1.1 request without Host gets 400.
         return reject('bad_request', 'missing Host header field');
       }
       if (hostFields > 1) {
-        // RFC 9112 section 3.2: more than one Host field must be answered with 400, because
+        // RFC 9112 section 3.2: more than one Host field gets 400, because
         // components that pick different ones route the same request differently.
         return reject('bad_request', 'more than one Host header field');
       }
