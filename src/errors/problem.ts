@@ -8,26 +8,31 @@ export interface ProblemBody {
   title: string;
   status: number;
   code: ErrorCode;
+  /** What to fix, when the gateway can say it without echoing the request. */
+  detail?: string;
   request_id: string;
 }
 
-export function problemBody(code: ErrorCode, requestId: string): ProblemBody {
+export function problemBody(code: ErrorCode, requestId: string, detail?: string): ProblemBody {
   const entry = ERROR_CATALOGUE[code];
-  return {
+  const body: ProblemBody = {
     type: `urn:agentflow-gateway:error:${code}`,
     title: entry.title,
     status: entry.status,
     code,
     request_id: requestId,
   };
+  if (detail !== undefined) body.detail = detail;
+  return body;
 }
 
 /** Serialises a problem body and the headers that go with it. */
 export function renderProblem(
   code: ErrorCode,
   requestId: string,
+  detail?: string,
 ): { status: number; headers: Record<string, string>; body: string } {
-  const body = JSON.stringify(problemBody(code, requestId));
+  const body = JSON.stringify(problemBody(code, requestId, detail));
   return {
     status: ERROR_CATALOGUE[code].status,
     headers: {

@@ -51,6 +51,8 @@ export type PartsSettings = z.infer<typeof partsSettingsSchema>;
 
 /** Route-level inspection settings, as written under a route in a policy file. */
 export const routeInspectionSchema = z.strictObject({
+  /** Inspection is on unless a route turns it off; without it the body streams through unread. */
+  enabled: z.boolean().default(true),
   /** Rule-set ids to apply; all loaded rule sets when omitted. */
   rule_sets: z.array(z.string().regex(IDENTIFIER)).min(1).optional(),
   mode: z.enum(INSPECTION_MODES).default('block'),

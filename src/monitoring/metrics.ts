@@ -67,7 +67,11 @@ export class GatewayMetrics {
   readonly inFlight: Gauge;
   readonly policyInfo: Gauge<'hash'>;
   readonly policyReloads: Counter<'outcome' | 'trigger'>;
+  readonly inspectionRequests: Counter<'route' | 'outcome'>;
+  readonly inspectionRuleMatches: Counter<'route' | 'rule_set' | 'rule'>;
   readonly leakDetections: Counter<'route' | 'detector' | 'action'>;
+  readonly responseScanLimits: Counter<'route' | 'limit' | 'action'>;
+  readonly responseUnscanned: Counter<'route' | 'reason'>;
   /** Bounded by the route names of the policies loaded since the start, plus `none`. */
   readonly #routeRecorders = new Map<string, RouteRecorders>();
 
@@ -183,6 +187,36 @@ export class GatewayMetrics {
       name: `${PREFIX}leak_detections_total`,
       help: 'Leaks found in responses, by route, detector id and action (redact, block, flag).',
       labelNames: ['route', 'detector', 'action'],
+      registers,
+    });
+    this.responseScanLimits = new Counter({
+      name: `${PREFIX}response_scan_limits_total`,
+      help:
+        'Responses that hit a scan limit, by route, limit and action (flag: the rest was sent ' +
+        'unscanned, block: the response was stopped).',
+      labelNames: ['route', 'limit', 'action'],
+      registers,
+    });
+    this.responseUnscanned = new Counter({
+      name: `${PREFIX}response_unscanned_total`,
+      help:
+        'Responses sent with all or part of their body unscanned, by route and reason (binary, ' +
+        'max_scanned_size).',
+      labelNames: ['route', 'reason'],
+      registers,
+    });
+    this.inspectionRequests = new Counter({
+      name: `${PREFIX}inspection_requests_total`,
+      help:
+        'Requests inspected, by route and outcome (pass, below_threshold, blocked, flagged, ' +
+        'logged).',
+      labelNames: ['route', 'outcome'],
+      registers,
+    });
+    this.inspectionRuleMatches = new Counter({
+      name: `${PREFIX}inspection_rule_matches_total`,
+      help: 'Inspection rules matched, by route, rule set and rule id, in every mode.',
+      labelNames: ['route', 'rule_set', 'rule'],
       registers,
     });
     this.policyReloads = new Counter({

@@ -62,6 +62,8 @@ export interface RequestContext {
   errorReason: string | undefined;
   /** Set when the response scanner stopped the response; forwarding then leaves it alone. */
   responseBlocked: boolean;
+  /** The inspection result sent to the upstream in `flag` mode, as a header value. */
+  inspectionFlag: string | undefined;
 }
 
 /**
@@ -130,6 +132,7 @@ export class RequestState implements RequestContext {
   errorCode: string | undefined = undefined;
   errorReason: string | undefined = undefined;
   responseBlocked = false;
+  inspectionFlag: string | undefined = undefined;
   clientGone = false;
   readonly upstreamAbort = new ClientAbort();
   readonly #parentLog: Logger;

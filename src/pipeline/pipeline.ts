@@ -18,6 +18,7 @@ import { acceptStage } from './stages/accept.js';
 import { canonicalAddress, clientIpStage } from './stages/client-ip.js';
 import { authenticateStage } from './stages/authenticate.js';
 import { authorizeStage } from './stages/authorize.js';
+import { inspectStage } from './stages/inspect.js';
 import { rateLimitStage } from './stages/rate-limit.js';
 import { routeStage } from './stages/route.js';
 
@@ -74,6 +75,7 @@ export class Pipeline {
       ),
       authorizeStage(options.metrics),
       rateLimitStage(options.store, options.metrics),
+      inspectStage(options.metrics),
     ]);
   }
 

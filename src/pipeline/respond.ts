@@ -7,8 +7,8 @@ import type { RequestContext } from './context.js';
 
 /**
  * Answers a rejected request with its problem+json body, and records one security event. The
- * internal reason goes to the logs only. When the request body was not read to its end, the connection is closed after the
- * answer rather than drained.
+ * internal reason goes to the logs only. When the request body was not read to its end, the
+ * connection is closed after the answer rather than drained.
  */
 export function sendRejection(
   context: RequestContext,
@@ -28,12 +28,13 @@ export function sendRejection(
     requestId: context.requestId,
     code: error.code,
     reason: error.reason,
+    extra: error.event,
   });
   if (response.headersSent) {
     response.destroy();
     return;
   }
-  const problem = renderProblem(error.code, context.requestId);
+  const problem = renderProblem(error.code, context.requestId, error.detail);
   const headers: Record<string, string> = { ...error.headers, ...problem.headers };
   if (!context.req.complete) headers['connection'] = 'close';
   response.writeHead(problem.status, headers);

@@ -24,3 +24,8 @@ export function reject(
 ): Decision {
   return { action: 'reject', error: new GatewayError(code, reason, { headers }) };
 }
+
+/** Rejects with a `detail` that tells the client what to fix; see GatewayError.detail. */
+export function rejectWithDetail(code: ErrorCode, reason: string, detail: string): Decision {
+  return { action: 'reject', error: new GatewayError(code, reason, { detail }) };
+}

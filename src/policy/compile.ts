@@ -1,5 +1,8 @@
 import { dirname } from 'node:path';
 import type { ConfigIssue } from '../config/config-error.js';
+import { createInspector, type Inspector } from '../inspection/inspector.js';
+import { checkRouteInspection } from '../inspection/resolve-route.js';
+import type { CompiledRuleSet } from '../inspection/rule-set.js';
 import {
   compileLeakagePolicy,
   LeakagePolicyError,
@@ -16,6 +19,7 @@ export function compileRoute(
   index: number,
   source: YamlSource,
   issues: ConfigIssue[],
+  ruleSets: readonly CompiledRuleSet[],
 ): CompiledRoute | undefined {
   let path: PathMatcher;
   try {
@@ -41,6 +45,8 @@ export function compileRoute(
     issues.push(source.issueAt(['routes', index, 'response'], error.message));
     return undefined;
   }
+  const inspector = compileInspection(spec, index, source, issues, ruleSets);
+  if (inspector === false) return undefined;
   const issue = source.issueAt(['routes', index], '');
   return Object.freeze({
     name: spec.name,
@@ -49,12 +55,41 @@ export function compileRoute(
     path,
     websocket: spec.websocket,
     maxBodyBytes: spec.body.max_bytes,
+    body: spec.body,
+    inspector,
     auth: spec.auth,
     require: spec.require,
     identity: spec.identity,
     leakage,
     origin: `${issue.file}:${issue.line}`,
   });
+}
+
+/** The route's inspector, undefined when it inspects nothing, or false after pushing issues. */
+function compileInspection(
+  spec: RouteSpec,
+  index: number,
+  source: YamlSource,
+  issues: ConfigIssue[],
+  ruleSets: readonly CompiledRuleSet[],
+): Inspector | undefined | false {
+  if (!spec.inspect.enabled) return undefined;
+  const at = ['routes', index, 'inspect'];
+  if (ruleSets.length === 0) {
+    issues.push(
+      source.issueAt(
+        at,
+        'inspection is on but no rule sets are loaded: add rule sets to the rulesets folder ' +
+          'beside the policy files, or set enabled: false',
+      ),
+    );
+    return false;
+  }
+  const problems = checkRouteInspection(spec.inspect, ruleSets);
+  for (const problem of problems) {
+    issues.push(source.issueAt([...at, ...problem.path], problem.message));
+  }
+  return problems.length > 0 ? false : createInspector(ruleSets, spec.inspect);
 }
 
 function compileHost(host: string): HostMatcher {

@@ -7,6 +7,7 @@ import type { CompiledRoute } from '../routing/router.js';
 import type { FailMode } from '../store/store.js';
 import { compileRoute } from './compile.js';
 import { RateLimitLayers } from './rate-limit-layers.js';
+import { loadPolicyRuleSets } from './rule-sets.js';
 import { policyFileSchema, type PolicyFile } from './schema.js';
 import type { PolicySnapshot } from './snapshot.js';
 
@@ -32,6 +33,12 @@ export async function loadPolicies(dir: string, context?: PolicyContext): Promis
   const routeOrigins = new Map<string, string>();
   const hash = createHash('sha256');
   const layers = new RateLimitLayers();
+  const { ruleSets, files: ruleSetFiles } = await loadPolicyRuleSets(dir, issues);
+  // Rule sets are part of the policy: a change to one must change the hash and be applied.
+  for (const file of ruleSetFiles) {
+    const text = await readPolicyFile(file, issues);
+    if (text !== undefined) hash.update(file).update('\0').update(text).update('\0');
+  }
 
   for (const file of files) {
     const text = await readPolicyFile(file, issues);
@@ -41,7 +48,7 @@ export async function loadPolicies(dir: string, context?: PolicyContext): Promis
     if (!parsed) continue;
     layers.addLayers(parsed.policy.rate_limits, parsed.source);
     for (const [index, spec] of parsed.policy.routes.entries()) {
-      const route = compileRoute(spec, index, parsed.source, issues);
+      const route = compileRoute(spec, index, parsed.source, issues, ruleSets);
       if (!route) continue;
       const earlier = routeOrigins.get(route.name);
       if (earlier) {
@@ -66,6 +73,8 @@ export async function loadPolicies(dir: string, context?: PolicyContext): Promis
     routes: Object.freeze(routes),
     rateLimitLayers: Object.freeze(rateLimitLayers),
     files: Object.freeze(files),
+    ruleSets,
+    ruleSetFiles: Object.freeze([...ruleSetFiles]),
     hash: hash.digest('hex'),
     loadedAt: new Date(),
   });

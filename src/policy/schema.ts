@@ -1,8 +1,9 @@
 import { z } from 'zod';
 import { routeAuthSchema, routeIdentitySchema, routeRequireSchema } from '../auth/schema.js';
-import { byteSize } from '../config/fields.js';
+import { routeInspectionSchema } from '../inspection/route-settings-schema.js';
 import { leakagePolicySchema } from '../leakage/policy/schema.js';
 import { rateLimitsSchema } from '../ratelimit/schema.js';
+import { routeBodySchema } from './body-schema.js';
 import { routePathProblem } from './route-path.js';
 
 const HTTP_METHOD = /^[A-Z][A-Z-]*$/;
@@ -66,13 +67,18 @@ const route = z.strictObject({
   match: routeMatch,
   /** Accept WebSocket upgrades on this route; every stage still runs before the upgrade. */
   websocket: z.boolean().default(false),
-  body: z.strictObject({ max_bytes: byteSize().optional() }).prefault({}),
+  body: routeBodySchema.prefault({}),
   /** Token verification; `required` unless the route says otherwise. */
   auth: routeAuth,
   /** What a verified token must grant: roles, scopes, claim conditions, request bindings. */
   require: routeRequireSchema.optional(),
   /** Names of the rate-limit layers that apply to this route, in addition to global layers. */
   rate_limits: z.array(z.string().min(1)).default([]),
+  /**
+   * Request inspection: on with every loaded rule set, in block mode at score 5, unless the
+   * route turns it off (`enabled: false`) or tunes it.
+   */
+  inspect: routeInspectionSchema.prefault({}),
   /**
    * Response leak scanning: on with every built-in detector redacting unless the route turns it
    * off (`enabled: false`) or changes actions.

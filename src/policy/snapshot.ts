@@ -1,3 +1,4 @@
+import type { CompiledRuleSet } from '../inspection/rule-set.js';
 import type { CompiledLayer } from '../ratelimit/compile.js';
 import type { CompiledRoute } from '../routing/router.js';
 
@@ -10,7 +11,10 @@ export interface PolicySnapshot {
   /** Rate-limit layers, each knowing the routes it applies to. */
   readonly rateLimitLayers: readonly CompiledLayer[];
   readonly files: readonly string[];
-  /** SHA-256 of the policy files' contents, in load order, in hex. */
+  /** Request inspection rule sets: the shipped ones and the policy folder's own. */
+  readonly ruleSets: readonly CompiledRuleSet[];
+  readonly ruleSetFiles: readonly string[];
+  /** SHA-256 of the rule-set and policy files' contents, in load order, in hex. */
   readonly hash: string;
   readonly loadedAt: Date;
 }

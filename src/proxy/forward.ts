@@ -3,6 +3,7 @@ import type { Readable } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import type { Dispatcher } from 'undici';
 import { GatewayError } from '../errors/gateway-error.js';
+import { FLAG_HEADER } from '../inspection/flag-header.js';
 import type { GatewayMetrics } from '../monitoring/metrics.js';
 import type { RequestContext } from '../pipeline/context.js';
 import { bodyLimitOf } from '../pipeline/request-body.js';
@@ -142,5 +143,6 @@ function buildHeaders(context: RequestContext, upstream: Upstream): string[] {
   if (clientHost !== undefined) forwarded += `;host=${forwardedValue(clientHost)}`;
   headers.push('forwarded', forwarded);
   headers.push('x-request-id', context.requestId);
+  if (context.inspectionFlag !== undefined) headers.push(FLAG_HEADER, context.inspectionFlag);
   return headers;
 }

@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
+import { FLAG_HEADER } from '../inspection/flag-header.js';
 
 // RFC 9110 section 7.6.1 and RFC 9112 section 9.6: meaningful for one connection only, so a
 // proxy must not forward them in either direction.
@@ -29,6 +30,8 @@ const GATEWAY_OWNED_REQUEST_HEADERS = new Set([
   'x-request-id',
   // Node answers `Expect: 100-continue` to the client itself; undici rejects the header.
   'expect',
+  // Set only by the inspection stage in flag mode; a client must not forge a clean verdict.
+  FLAG_HEADER,
 ]);
 
 /** The header names listed in `Connection`, lower-cased; they are hop-by-hop too. */

@@ -3,6 +3,7 @@ import type { Socket } from 'node:net';
 import { createProxyServer } from 'http-proxy-3';
 import type { GatewayMetrics } from '../monitoring/metrics.js';
 import type { RequestContext } from '../pipeline/context.js';
+import { FLAG_HEADER } from '../inspection/flag-header.js';
 import { forwardedNode, upstreamRequestHeaders } from './headers.js';
 import { upstreamQuery, withIdentityHeaders } from './identity.js';
 import type { Upstream } from './upstream.js';
@@ -66,6 +67,7 @@ function rewriteHeaders(req: IncomingMessage, context: RequestContext): void {
   headers['x-forwarded-proto'] = 'http';
   headers['forwarded'] = `for=${forwardedNode(context.clientIp)};proto=http`;
   headers['x-request-id'] = context.requestId;
+  if (context.inspectionFlag !== undefined) headers[FLAG_HEADER] = context.inspectionFlag;
   if (req.headers.host !== undefined) headers['x-forwarded-host'] = req.headers.host;
   req.headers = headers;
 }

@@ -1,5 +1,7 @@
 import type { RouteIdentity, RouteRequire } from '../auth/schema.js';
+import type { Inspector } from '../inspection/inspector.js';
 import type { CompiledLeakagePolicy } from '../leakage/policy/compile.js';
+import type { RouteBodySpec } from '../policy/body-schema.js';
 import type { RouteAuthSpec } from '../policy/schema.js';
 import type { PathMatcher } from './path-template.js';
 
@@ -12,6 +14,10 @@ export interface CompiledRoute {
   readonly path: PathMatcher;
   readonly websocket: boolean;
   readonly maxBodyBytes: number | undefined;
+  /** What the route accepts as a body, checked when the body is read for inspection. */
+  readonly body: RouteBodySpec;
+  /** Request inspection with the route's rules; undefined when the route turns it off. */
+  readonly inspector: Inspector | undefined;
   readonly auth: RouteAuthSpec;
   readonly require: RouteRequire | undefined;
   readonly identity: RouteIdentity;

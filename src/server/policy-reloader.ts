@@ -1,7 +1,9 @@
-import { watch, type FSWatcher } from 'node:fs';
+import { existsSync, watch, type FSWatcher } from 'node:fs';
+import path from 'node:path';
 import type { Counter } from 'prom-client';
 import { ConfigError } from '../config/config-error.js';
 import type { Logger } from '../monitoring/logger.js';
+import { RULE_SETS_FOLDER } from '../policy/rule-sets.js';
 import type { PolicySnapshot } from '../policy/snapshot.js';
 
 /** Quiet time after the last file event before a reload starts; editors write in bursts. */
@@ -30,7 +32,7 @@ export interface PolicyReloaderOptions {
 export class PolicyReloader {
   readonly #options: PolicyReloaderOptions;
   readonly #reloads: Counter<'outcome' | 'trigger'>;
-  #watcher: FSWatcher | undefined;
+  readonly #watchers = new Map<string, FSWatcher>();
   #timer: NodeJS.Timeout | undefined;
   #running: Promise<ReloadOutcome> | undefined;
 
@@ -44,19 +46,29 @@ export class PolicyReloader {
    * updates a mounted ConfigMap by swapping a symlink, which replaces every file at once.
    */
   watch(): void {
+    this.#watchDir(this.#options.dir, true);
+    // Rule sets live one level down; a folder created later is picked up at the next reload.
+    this.#watchDir(path.join(this.#options.dir, RULE_SETS_FOLDER), false);
+  }
+
+  #watchDir(dir: string, required: boolean): void {
+    if (this.#watchers.has(dir)) return;
+    if (!required && !existsSync(dir)) return;
     try {
-      this.#watcher = watch(this.#options.dir, () => this.#schedule());
-      this.#watcher.on('error', (error) => {
-        this.#options.log.warn({ err: error, dir: this.#options.dir }, 'policy watch failed');
+      const watcher = watch(dir, () => this.#schedule());
+      watcher.on('error', (error) => {
+        this.#options.log.warn({ err: error, dir }, 'policy watch failed');
       });
+      this.#watchers.set(dir, watcher);
     } catch (error) {
-      this.#options.log.warn({ err: error, dir: this.#options.dir }, 'policy watch failed');
+      this.#options.log.warn({ err: error, dir }, 'policy watch failed');
     }
   }
 
   close(): void {
     clearTimeout(this.#timer);
-    this.#watcher?.close();
+    for (const watcher of this.#watchers.values()) watcher.close();
+    this.#watchers.clear();
   }
 
   /** Reloads now, or once more after a reload already running; resolves with the outcome. */
@@ -98,6 +110,7 @@ export class PolicyReloader {
       return 'unchanged';
     }
     this.#options.apply(snapshot);
+    if (this.#watchers.size > 0) this.watch();
     log.info({ trigger, hash: snapshot.hash, routes: snapshot.routes.length }, 'policy reloaded');
     this.#reloads.inc({ outcome: 'applied', trigger });
     return 'applied';

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import t from 'tap';
 import { loadPolicies } from '../../src/policy/load-policies.js';
@@ -20,7 +21,18 @@ t.test('shipped policies load', async (t) => {
   t.equal(snapshot.routes[0]!.maxBodyBytes, 65_536);
   t.equal(snapshot.routes[0]!.websocket, false);
   t.same([...snapshot.routes[3]!.methods!], ['GET', 'HEAD']);
-  t.equal(snapshot.routes[0]!.origin, `${path.join('policies', 'routes.yaml')}:6`);
+  const ragQueryLine =
+    readFileSync('policies/routes.yaml', 'utf8').split('\n').indexOf('  - name: rag-query') + 1;
+  t.equal(snapshot.routes[0]!.origin, `${path.join('policies', 'routes.yaml')}:${ragQueryLine}`);
+  t.same(
+    snapshot.ruleSets.map((ruleSet) => ruleSet.id),
+    ['command-injection', 'path-traversal', 'prompt-injection', 'sql-injection', 'xss'],
+    'the shipped rule sets load once',
+  );
+  t.ok(
+    snapshot.routes.every((route) => route.inspector !== undefined),
+    'every shipped route inspects requests',
+  );
   t.same(
     snapshot.routes.map((route) => route.auth.mode),
     ['required', 'required', 'required', 'none'],
@@ -392,4 +404,90 @@ t.test('routes match in policy order', async (t) => {
     kind: 'method_not_allowed',
     allow: ['GET', 'HEAD', 'POST'],
   });
+});
+
+const OWN_RULE_SET = `description: The operator's own rules
+rules:
+  - id: own-codename
+    description: A project code name
+    phrases: [blue heron]
+    score: 5
+`;
+
+t.test('the rulesets folder adds and replaces rule sets', async (t) => {
+  const dir = t.testdir({
+    'routes.yaml': policy('  - name: a\n    match: { path: /a }\n    auth: none\n'),
+    rulesets: {
+      'own.yaml': OWN_RULE_SET,
+      'xss.yaml': OWN_RULE_SET.replace('own-codename', 'own-xss'),
+    },
+  });
+  const snapshot = await loadPolicies(dir);
+  const ids = snapshot.ruleSets.map((ruleSet) => ruleSet.id);
+  t.same(ids, [
+    'command-injection',
+    'own',
+    'path-traversal',
+    'prompt-injection',
+    'sql-injection',
+    'xss',
+  ]);
+  const xss = snapshot.ruleSets.find((ruleSet) => ruleSet.id === 'xss')!;
+  t.same(
+    xss.rules.map((rule) => rule.id),
+    ['own-xss'],
+    'a file named like a shipped set replaces it',
+  );
+  t.same(snapshot.ruleSetFiles.length, 6);
+  const before = snapshot.hash;
+  const changed = t.testdir({
+    'routes.yaml': policy('  - name: a\n    match: { path: /a }\n    auth: none\n'),
+    rulesets: { 'own.yaml': OWN_RULE_SET.replace('blue heron', 'grey heron') },
+  });
+  t.not((await loadPolicies(changed)).hash, before, 'rule sets are part of the hash');
+});
+
+t.test('rule-set and inspection problems have positions', async (t) => {
+  const dir = t.testdir({
+    'routes.yaml': policy(
+      '  - name: a\n    match: { path: /a }\n    auth: none\n' +
+        '    inspect: { rule_sets: [nope], disable: { ids: [no-such-rule] } }\n',
+    ),
+    rulesets: {
+      'bad.yaml':
+        'description: d\nrules:\n  - id: bad-backreference\n    description: d\n' +
+        "    pattern: '(a)\\1'\n    score: 5\n",
+    },
+  });
+  const issues = await issuesOf(t, loadPolicies(dir));
+  const messages = issues.map(
+    (issue) => `${path.basename(issue.file)}:${issue.line}: ${issue.message}`,
+  );
+  t.match(messages, [/^bad\.yaml:5: /]);
+  t.ok(
+    messages.some((m) => m.startsWith('routes.yaml:6: ') && m.includes('unknown rule set "nope"')),
+    'unknown rule set',
+  );
+  t.ok(
+    messages.some((m) => m.includes('unknown rule id "no-such-rule"')),
+    'unknown rule id',
+  );
+});
+
+t.test('body and inspection settings are validated', async (t) => {
+  const dir = t.testdir({
+    'routes.yaml': policy(
+      '  - name: a\n    match: { path: /a }\n    auth: none\n' +
+        '    body: { content_types: [json], compressed: maybe }\n' +
+        '    inspect: { mode: block-all, threshold: 0 }\n',
+    ),
+  });
+  const issues = await issuesOf(t, loadPolicies(dir));
+  const paths = issues.map((issue) => issue.path).sort();
+  t.same(paths, [
+    'routes[0].body.compressed',
+    'routes[0].body.content_types[0]',
+    'routes[0].inspect.mode',
+    'routes[0].inspect.threshold',
+  ]);
 });

@@ -53,7 +53,8 @@ function yamlFlow(value: unknown): string {
     const entries = Object.entries(value).map(([key, item]) => `${key}: ${yamlFlow(item)}`);
     return entries.length === 0 ? '{}' : `{ ${entries.join(', ')} }`;
   }
-  return String(value);
+  // An empty string needs quotes in YAML, as in the default JSON Pointer list `[""]`.
+  return value === '' ? '""' : String(value);
 }
 
 /**

@@ -24,6 +24,8 @@ routes:
     match: { path_prefix: /bulk }
     auth: none
     body: { max_bytes: ${ROUTE_LIMIT_MIB}MiB }
+    # Inspection reads the whole body; without it the body must stream.
+    inspect: { enabled: false }
 `;
 const CONFIG = `limits: { max_body_bytes: ${ROUTE_LIMIT_MIB}MiB }`;
 /**

@@ -31,13 +31,14 @@ async function adminReload(gw: TestGateway, token = ADMIN_TOKEN) {
   };
 }
 
-async function setUp(t: Test) {
+async function setUp(t: Test, policyFiles?: Record<string, string>) {
   const upstream = await startUpstream();
   const tokenDir = t.testdir({ 'admin-token': ADMIN_TOKEN });
   const gw = await startGateway({
     upstreamUrl: upstream.url,
     policy: policy(['alpha']),
     config: `admin: { token_file: ${path.join(tokenDir, 'admin-token')} }`,
+    policyFiles,
   });
   t.teardown(async () => {
     await gw.stop();
@@ -98,6 +99,36 @@ t.test('file change reloads by itself', async (t) => {
     code = await status(gw, 'gamma');
   }
   t.equal(code, 200, 'gamma routed after the watcher reloaded');
+});
+
+function ruleSet(phrase: string): string {
+  return [
+    'description: Words that must not reach the backend',
+    'rules:',
+    '  - id: own-banned-phrase',
+    '    description: A phrase the operator bans',
+    `    phrases: ['${phrase}']`,
+    '    score: 5',
+    '',
+  ].join('\n');
+}
+
+t.test('a rule-set change reloads by itself', async (t) => {
+  const { gw } = await setUp(t, { 'rulesets/own.yaml': ruleSet('purple elephant') });
+  const ask = async (q: string) => {
+    const response = await request(`${gw.url}/alpha/x?q=${encodeURIComponent(q)}`);
+    await response.body.dump();
+    return response.statusCode;
+  };
+  t.equal(await ask('a purple elephant'), 403, 'the own rule set applies');
+  await writeFile(path.join(gw.dir, 'policies', 'rulesets', 'own.yaml'), ruleSet('green giraffe'));
+  let code = 0;
+  for (let attempt = 0; attempt < 50 && code !== 403; attempt += 1) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    code = await ask('a green giraffe');
+  }
+  t.equal(code, 403, 'the changed rule applies after the watcher reloaded');
+  t.equal(await ask('a purple elephant'), 200, 'the old rule is gone');
 });
 
 t.test('reloads under load fail no request', async (t) => {

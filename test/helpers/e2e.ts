@@ -21,6 +21,7 @@ export async function startProxy(
     config?: string;
     policy?: string;
     env?: NodeJS.ProcessEnv;
+    policyFiles?: Record<string, string>;
   } = {},
 ): Promise<{ upstream: TestUpstream; gw: TestGateway }> {
   const upstream = await startUpstream(options.handler ?? echo, {
@@ -33,6 +34,7 @@ export async function startProxy(
       config: options.config,
       policy: options.policy,
       env: options.env,
+      policyFiles: options.policyFiles,
     });
   } catch (error) {
     await upstream.close();

@@ -33,9 +33,12 @@ routes:
     match: { methods: [POST, PUT], path_prefix: /upload }
     auth: none
     body: { max_bytes: 1KiB }
+    # These two stream their bodies, for the tests of streaming, limits and aborts.
+    inspect: { enabled: false }
   - name: echo
     match: { path_prefix: /echo }
     auth: none
+    inspect: { enabled: false }
   - name: ws
     match: { methods: [GET], path_prefix: /ws }
     auth: none
@@ -52,11 +55,18 @@ export async function startGateway(options: {
   policy?: string;
   /** Environment the gateway reads overrides and secrets from; empty by default. */
   env?: NodeJS.ProcessEnv;
+  /** More files of the policy folder, by path relative to it, such as `rulesets/own.yaml`. */
+  policyFiles?: Record<string, string>;
 }): Promise<TestGateway> {
   const dir = await mkdtemp(path.join(tmpdir(), 'agentflow-gateway-test-'));
   const policiesDir = path.join(dir, 'policies');
   await mkdir(policiesDir);
   await writeFile(path.join(policiesDir, 'routes.yaml'), options.policy ?? DEFAULT_POLICY);
+  for (const [name, text] of Object.entries(options.policyFiles ?? {})) {
+    const file = path.join(policiesDir, name);
+    await mkdir(path.dirname(file), { recursive: true });
+    await writeFile(file, text);
+  }
   const configFile = path.join(dir, 'gateway.yaml');
   await writeFile(
     configFile,

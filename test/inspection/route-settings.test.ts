@@ -102,6 +102,7 @@ t.test('parts: query, cookies, headers, form, multipart', async (t) => {
         path: '/',
         headers: { 'content-type': 'multipart/form-data; boundary=XyZ' },
         body: `--XyZ\r\ncontent-disposition: form-data; name="q"\r\n\r\n${attack}\r\n--XyZ--\r\n`,
+        multipart: [{ name: 'q', value: attack }],
       },
     },
     {
@@ -122,16 +123,17 @@ t.test('parts can be turned off', async (t) => {
   t.equal(result.score, 0);
 });
 
-t.test('multipart file parts are skipped', async (t) => {
+t.test('a multipart body without parsed fields is inspected as raw text', async (t) => {
   const body =
-    '--b\r\ncontent-disposition: form-data; name="f"; filename="x.bin"\r\n' +
-    'content-type: application/octet-stream\r\n\r\n<script>\r\n--b--\r\n';
+    '--b\r\ncontent-disposition: form-data; name="f"; filename="x.txt"\r\n' +
+    'content-type: text/plain\r\n\r\n<script>\r\n--b--\r\n';
   const request = {
     path: '/',
     headers: { 'content-type': 'multipart/form-data; boundary=b' },
     body,
   };
-  t.equal((await inspectWith(request)).score, 0);
+  const result = await inspectWith(request);
+  t.equal(result.matches[0]?.part.kind, 'raw_body');
 });
 
 t.test('byte limit marks the result truncated', async (t) => {

@@ -1,7 +1,6 @@
 import type { PartsSettings } from '../route-settings-schema.js';
 import { parseCookieHeader } from './cookies.js';
 import { selectJsonStrings } from './json-fields.js';
-import { multipartTextFields } from './multipart.js';
 import type { RequestPart } from './part-kind.js';
 import type { InspectionRequest } from './request.js';
 
@@ -96,8 +95,8 @@ function addBody(
   } else if (FORM_TYPE.test(contentType) && raw !== undefined) {
     addNamedFields(collector, 'form', [...new URLSearchParams(raw)], settings.form_fields);
     parsed = true;
-  } else if (MULTIPART_TYPE.test(contentType) && raw !== undefined) {
-    const fields = multipartTextFields(contentType, raw).map((f) => [f.name, f.value] as const);
+  } else if (MULTIPART_TYPE.test(contentType) && request.multipart !== undefined) {
+    const fields = request.multipart.map((field) => [field.name, field.value] as const);
     addNamedFields(collector, 'multipart', fields, settings.multipart_fields);
     parsed = true;
   }

@@ -16,6 +16,11 @@ export interface InspectionRequest {
    * content type is JSON, the inspector parses `body` itself.
    */
   readonly json?: unknown;
+  /**
+   * The text fields of a multipart/form-data body, parsed by the caller with its upload checks.
+   * Without them a multipart body is inspected as raw text.
+   */
+  readonly multipart?: readonly { readonly name: string; readonly value: string }[] | undefined;
   /** The Content-Type header value; taken from `headers` when undefined. */
   readonly contentType?: string | undefined;
 }
