@@ -1,12 +1,10 @@
-import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { exportJWK, generateKeyPair } from 'jose';
 import t from 'tap';
 import { DEMO_AUDIENCE, DEMO_ISSUER } from '../src/auth/demo.js';
 import { TOKEN_USAGE } from '../src/cli/token.js';
 import { MAIN_USAGE, VALIDATE_USAGE } from '../src/cli/usage.js';
-
-const CLI = path.resolve('dist/src/cli.js');
+import { runCli } from './cli/run-cli.js';
 
 const UPSTREAM_ONLY = 'upstream: { url: http://127.0.0.1:1 }\n';
 /** An issuer whose JWKS is never fetched, because validate reads keys but fetches no URLs. */
@@ -28,35 +26,6 @@ function demoIssuerWarning(configFile: string): string {
     'only under npm start, so serve will reject this configuration: replace it with your ' +
     "identity provider's issuer, audiences, algorithms and jwks.url\n"
   );
-}
-
-/** The parent's environment without AGENTFLOW_GATEWAY_* variables, which would change results. */
-const BASE_ENV = Object.fromEntries(
-  Object.entries(process.env).filter(([name]) => !name.startsWith('AGENTFLOW_GATEWAY_')),
-);
-
-interface CliResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs the built CLI to completion; exit codes other than 0 are results, not errors. */
-function runCli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    execFile(
-      process.execPath,
-      [CLI, ...args],
-      { env: { ...BASE_ENV, ...env }, timeout: 30_000 },
-      (error, stdout, stderr) => {
-        if (error && typeof error.code !== 'number') {
-          reject(error);
-          return;
-        }
-        resolve({ code: error ? (error.code as number) : 0, stdout, stderr });
-      },
-    );
-  });
 }
 
 t.test('--help exits 0', async (t) => {
