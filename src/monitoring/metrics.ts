@@ -15,6 +15,17 @@ const KNOWN_METHODS = new Set([
   'TRACE',
 ]);
 
+/**
+ * Default gauges of prom-client 15.1 that repeat the sum of their per-type gauge (such as
+ * `nodejs_active_handles{type}`) under a `_total` name, which Prometheus reserves for counters,
+ * so `promtool check metrics` reports them. `sum without (type) (…)` gives the same value.
+ */
+const REDUNDANT_DEFAULT_GAUGES = [
+  'nodejs_active_handles_total',
+  'nodejs_active_requests_total',
+  'nodejs_active_resources_total',
+];
+
 /** Seconds; from sub-millisecond gateway work up to long LLM streams. */
 const LATENCY_BUCKETS = [
   0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300,
@@ -232,6 +243,7 @@ export class GatewayMetrics {
       registers,
     });
     collectDefaultMetrics({ register: this.registry, prefix: PREFIX });
+    for (const name of REDUNDANT_DEFAULT_GAUGES) this.registry.removeSingleMetric(PREFIX + name);
   }
 
   /** Counts one finished request and observes its durations under its route. */
