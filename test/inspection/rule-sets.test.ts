@@ -23,6 +23,8 @@ const CASES: Record<string, { attacks: string[]; benign: string[] }> = {
   },
   'sql-injection': {
     attacks: [
+      '1; delete low_priority from foo',
+      ';DROP/*x*/TABLE test;',
       "' or '1'='1",
       "x' UNION SELECT password FROM users--",
       '1; DROP TABLE users',
@@ -41,6 +43,8 @@ const CASES: Record<string, { attacks: string[]; benign: string[] }> = {
       "admin'--",
     ],
     benign: [
+      'Version 2; update the connector later',
+      'Step 3; create a collection for the team, then select the sources.',
       'What is the difference between SELECT DISTINCT and GROUP BY?',
       "How do I escape a quote in O'Brien?",
       'Can I drop a collection I no longer need?',
