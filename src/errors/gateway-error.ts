@@ -1,4 +1,5 @@
 import { ERROR_CATALOGUE, type ErrorCode } from './catalogue.js';
+import type { ProblemFieldError } from './problem.js';
 
 /**
  * A request failure with a catalogue code. `reason` is internal: it is logged, never sent to the
@@ -15,6 +16,11 @@ export class GatewayError extends Error {
    * copied from the request, so that no request value is echoed back.
    */
   readonly detail: string | undefined;
+  /**
+   * The request fields that failed a check, sent as the problem's `errors`. Like `detail`, each
+   * entry is written by the gateway and names the field without its value.
+   */
+  readonly errors: readonly ProblemFieldError[] | undefined;
   /** Fields added to the rejection's security event, such as the rules that matched. */
   readonly event: Readonly<Record<string, unknown>> | undefined;
 
@@ -25,6 +31,7 @@ export class GatewayError extends Error {
       cause?: unknown;
       headers?: Record<string, string>;
       detail?: string;
+      errors?: readonly ProblemFieldError[];
       event?: Record<string, unknown>;
     },
   ) {
@@ -35,6 +42,7 @@ export class GatewayError extends Error {
     this.reason = reason;
     this.headers = options?.headers ?? {};
     this.detail = options?.detail;
+    this.errors = options?.errors;
     this.event = options?.event;
   }
 }

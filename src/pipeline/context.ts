@@ -8,7 +8,7 @@ import type { NormalizedTarget } from '../routing/normalize-path.js';
 import type { CompiledRoute } from '../routing/router.js';
 
 /** How a request ended, for the access log and the metrics. */
-export type Outcome = 'forwarded' | 'rejected' | 'upstream_failed' | 'aborted';
+export type Outcome = 'forwarded' | 'rejected' | 'answered' | 'upstream_failed' | 'aborted';
 
 /**
  * Per-request state. Stages read what earlier stages set and add their own results; nothing here
@@ -50,6 +50,11 @@ export interface RequestContext {
   readonly cleanup: (() => void)[];
   /** The request body, when a stage had to read it whole; forwarding then sends this. */
   body: Buffer | undefined;
+  /**
+   * The decoded body and its JSON document, kept by the first stage that parses a JSON body.
+   * Later stages reuse them. `json` is undefined when the decoded body is empty.
+   */
+  parsedBody: { readonly body: Buffer; readonly json: unknown } | undefined;
   /** Set by the forward stage: when the upstream exchange began and ended. */
   upstreamStartedAt: bigint | undefined;
   upstreamEndedAt: bigint | undefined;
@@ -64,6 +69,10 @@ export interface RequestContext {
   responseBlocked: boolean;
   /** The inspection result sent to the upstream in `flag` mode, as a header value. */
   inspectionFlag: string | undefined;
+  /** Set by routing for a CORS preflight: the method the browser asks to use. */
+  preflightMethod: string | undefined;
+  /** CORS headers for the response, when the route allows the request's origin. */
+  corsHeaders: Readonly<Record<string, string>> | undefined;
 }
 
 /**
@@ -124,6 +133,7 @@ export class RequestState implements RequestContext {
   readonly responseHeaders: Record<string, string> = {};
   readonly cleanup: (() => void)[] = [];
   body: Buffer | undefined = undefined;
+  parsedBody: RequestContext['parsedBody'] = undefined;
   upstreamStartedAt: bigint | undefined = undefined;
   upstreamEndedAt: bigint | undefined = undefined;
   bytesIn = 0;
@@ -133,6 +143,8 @@ export class RequestState implements RequestContext {
   errorReason: string | undefined = undefined;
   responseBlocked = false;
   inspectionFlag: string | undefined = undefined;
+  preflightMethod: string | undefined = undefined;
+  corsHeaders: Readonly<Record<string, string>> | undefined = undefined;
   clientGone = false;
   readonly upstreamAbort = new ClientAbort();
   readonly #parentLog: Logger;

@@ -10,8 +10,13 @@ import { rejectWithDetail, type Decision } from './stage.js';
 
 /** The body values of an InspectionRequest, or the rejection of a body the route does not accept. */
 export type PreparedBody =
-  | { readonly ok: true; readonly values: Partial<InspectionRequest> }
-  | { readonly ok: false; readonly decision: Decision };
+  { readonly ok: true; readonly values: Partial<InspectionRequest> } | BodyRejection;
+
+/** The decoded body and its JSON document, or the rejection of a body the route does not accept. */
+export type JsonBody =
+  { readonly ok: true; readonly body: Buffer; readonly json: unknown } | BodyRejection;
+
+type BodyRejection = { readonly ok: false; readonly decision: Decision };
 
 /**
  * Reads the body, decodes it when compressed, and parses it by type, applying the route's body
@@ -23,27 +28,42 @@ export async function prepareBody(
   mediaType: string,
   spec: RouteBodySpec,
 ): Promise<PreparedBody> {
-  const raw = await readRequestBody(context);
-  const encoding = headerValue(context, 'content-encoding');
-  let body = raw;
-  if (!isIdentityEncoding(encoding)) {
-    if (spec.compressed === 'reject') {
-      return rejectBody(
-        'unsupported_media_type',
-        `compressed body (${String(encoding).slice(0, 40)}) refused by the route`,
-        'send the body without Content-Encoding',
-      );
-    }
-    const decoded = await decompressBody(raw, encoding!, {
-      maxBytes: spec.max_decompressed_bytes,
-      maxRatio: spec.max_compression_ratio,
-    });
-    if (!decoded.ok) return rejectBody(decoded.code, decoded.reason, decoded.detail);
-    body = decoded.body;
+  if (isJsonMediaType(mediaType)) {
+    const parsed = await readJsonBody(context, spec);
+    if (!parsed.ok) return parsed;
+    const { body, json } = parsed;
+    return { ok: true, values: json === undefined ? { body } : { body, json } };
   }
+  const decoded = await decodeBody(context, spec);
+  if (!decoded.ok) return decoded;
+  const { body } = decoded;
+  if (mediaType === 'multipart/form-data') {
+    const check = await checkMultipart(
+      body,
+      headerValue(context, 'content-type') ?? '',
+      spec.multipart,
+    );
+    if (!check.ok) return rejectBody(check.code, check.reason, check.detail);
+    return { ok: true, values: { body, multipart: check.fields } };
+  }
+  return { ok: true, values: { body } };
+}
 
-  if (isJsonMediaType(mediaType) && body.length > 0) {
-    let json: unknown;
+/**
+ * Reads, decodes and parses a JSON body under the route's body rules, once per request: the
+ * result stays in `context.parsedBody` for the stages after. `json` is undefined when the
+ * decoded body is empty.
+ */
+export async function readJsonBody(
+  context: RequestContext,
+  spec: RouteBodySpec,
+): Promise<JsonBody> {
+  if (context.parsedBody !== undefined) return { ok: true, ...context.parsedBody };
+  const decoded = await decodeBody(context, spec);
+  if (!decoded.ok) return decoded;
+  const { body } = decoded;
+  let json: unknown;
+  if (body.length > 0) {
     try {
       json = JSON.parse(body.toString('utf8')) as unknown;
     } catch (error) {
@@ -61,26 +81,39 @@ export async function prepareBody(
           : `the JSON body has more than ${problem.max} object members`;
       return rejectBody('invalid_body', detail, detail);
     }
-    return { ok: true, values: { body, json } };
   }
+  context.parsedBody = { body, json };
+  return { ok: true, body, json };
+}
 
-  if (mediaType === 'multipart/form-data') {
-    const check = await checkMultipart(
-      body,
-      headerValue(context, 'content-type') ?? '',
-      spec.multipart,
+/** Reads the body and decompresses it when it has a Content-Encoding the route accepts. */
+async function decodeBody(
+  context: RequestContext,
+  spec: RouteBodySpec,
+): Promise<{ readonly ok: true; readonly body: Buffer } | BodyRejection> {
+  const raw = await readRequestBody(context);
+  const encoding = headerValue(context, 'content-encoding');
+  if (isIdentityEncoding(encoding)) return { ok: true, body: raw };
+  if (spec.compressed === 'reject') {
+    return rejectBody(
+      'unsupported_media_type',
+      `compressed body (${String(encoding).slice(0, 40)}) refused by the route`,
+      'send the body without Content-Encoding',
     );
-    if (!check.ok) return rejectBody(check.code, check.reason, check.detail);
-    return { ok: true, values: { body, multipart: check.fields } };
   }
-  return { ok: true, values: { body } };
+  const decoded = await decompressBody(raw, encoding!, {
+    maxBytes: spec.max_decompressed_bytes,
+    maxRatio: spec.max_compression_ratio,
+  });
+  if (!decoded.ok) return rejectBody(decoded.code, decoded.reason, decoded.detail);
+  return { ok: true, body: decoded.body };
 }
 
 function rejectBody(
   code: Parameters<typeof rejectWithDetail>[0],
   reason: string,
   detail: string,
-): PreparedBody {
+): BodyRejection {
   return { ok: false, decision: rejectWithDetail(code, reason, detail) };
 }
 

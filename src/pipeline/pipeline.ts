@@ -12,15 +12,17 @@ import type { RevocationList } from '../revocation/revocation-list.js';
 import type { RateLimitStore } from '../store/store.js';
 import { RequestState, type RequestContext } from './context.js';
 import { recordRequest } from './record.js';
-import { sendRejection } from './respond.js';
-import type { Decision, Stage } from './stage.js';
+import { sendAnswer, sendRejection } from './respond.js';
+import { DirectAnswer, type Decision, type Stage } from './stage.js';
 import { acceptStage } from './stages/accept.js';
 import { canonicalAddress, clientIpStage } from './stages/client-ip.js';
 import { authenticateStage } from './stages/authenticate.js';
 import { authorizeStage } from './stages/authorize.js';
+import { corsStage } from './stages/cors.js';
 import { inspectStage } from './stages/inspect.js';
 import { rateLimitStage } from './stages/rate-limit.js';
 import { routeStage } from './stages/route.js';
+import { validateStage } from './stages/validate.js';
 
 export interface PipelineOptions {
   config: GatewayConfig;
@@ -37,8 +39,11 @@ export interface PipelineOptions {
   store: RateLimitStore;
 }
 
-/** The first rejection of the stages, or undefined when every stage let the request go on. */
-type StagesResult = GatewayError | undefined;
+/**
+ * The first rejection or direct answer of the stages, or undefined when every stage let the
+ * request go on.
+ */
+type StagesResult = GatewayError | DirectAnswer | undefined;
 
 /** Returned by afterDecision() when the next stage should run. */
 const CONTINUE_STAGES = Symbol('continue');
@@ -48,6 +53,7 @@ function afterDecision(
   decision: Decision,
 ): StagesResult | typeof CONTINUE_STAGES {
   if (decision.action === 'reject') return decision.error;
+  if (decision.action === 'respond') return decision.answer;
   if (context.clientGone) return new GatewayError('bad_request', 'client went away');
   return CONTINUE_STAGES;
 }
@@ -67,6 +73,7 @@ export class Pipeline {
       acceptStage(options.config.limits),
       clientIpStage(options.config.client_ip),
       routeStage(),
+      corsStage(),
       authenticateStage(
         options.verifier,
         options.config.auth?.max_token_bytes ?? 0,
@@ -75,6 +82,7 @@ export class Pipeline {
       ),
       authorizeStage(options.metrics),
       rateLimitStage(options.store, options.metrics),
+      validateStage(),
       inspectStage(options.metrics),
     ]);
   }
@@ -103,8 +111,9 @@ export class Pipeline {
 
     try {
       const stages = this.runStages(context);
-      const rejection = stages instanceof Promise ? await stages : stages;
-      if (rejection) sendRejection(context, response, rejection, metrics);
+      const result = stages instanceof Promise ? await stages : stages;
+      if (result instanceof DirectAnswer) sendAnswer(context, response, result);
+      else if (result) sendRejection(context, response, result, metrics);
       else await forward(context, response, this.#options.upstream, metrics);
     } catch (error) {
       if (!(error instanceof GatewayError)) {

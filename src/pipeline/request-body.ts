@@ -7,6 +7,14 @@ export function bodyLimitOf(context: RequestContext): number {
   return Math.min(context.route?.maxBodyBytes ?? listenerMax, listenerMax);
 }
 
+/** True when the request declares a body: chunked, or a Content-Length other than 0. */
+export function hasRequestBody(context: RequestContext): boolean {
+  const { headers } = context.req;
+  if (headers['transfer-encoding'] !== undefined) return true;
+  const length = headers['content-length'];
+  return length !== undefined && length !== '0';
+}
+
 /**
  * Reads the whole request body into memory, once, for stages that must look inside it; the
  * forward stage then sends these bytes. Raises `payload_too_large` past the body limit, before

@@ -1,9 +1,10 @@
-import type { ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { GatewayError } from '../errors/gateway-error.js';
 import { renderProblem } from '../errors/problem.js';
 import type { GatewayMetrics } from '../monitoring/metrics.js';
 import { emitRejectionEvent } from '../monitoring/security-events.js';
 import type { RequestContext } from './context.js';
+import type { DirectAnswer } from './stage.js';
 
 /**
  * Answers a rejected request with its problem+json body, and records one security event. The
@@ -34,9 +35,41 @@ export function sendRejection(
     response.destroy();
     return;
   }
-  const problem = renderProblem(error.code, context.requestId, error.detail);
-  const headers: Record<string, string> = { ...error.headers, ...problem.headers };
-  if (!context.req.complete) headers['connection'] = 'close';
+  const problem = renderProblem(error.code, context.requestId, error.detail, error.errors);
+  // CORS headers too, so that a page on an allowed origin can read why it was rejected.
+  const headers: Record<string, string> = {
+    ...context.corsHeaders,
+    ...error.headers,
+    ...problem.headers,
+  };
+  if (bodyUnread(context.req)) headers['connection'] = 'close';
   response.writeHead(problem.status, headers);
   response.end(problem.body);
+}
+
+/** Sends an answer that the gateway gives itself, such as an allowed CORS preflight. */
+export function sendAnswer(
+  context: RequestContext,
+  response: ServerResponse,
+  answer: DirectAnswer,
+): void {
+  context.outcome = 'answered';
+  const headers: Record<string, string> = {
+    ...answer.headers,
+    'content-length': '0',
+    'x-request-id': context.requestId,
+  };
+  if (bodyUnread(context.req)) headers['connection'] = 'close';
+  response.writeHead(answer.status, headers);
+  response.end();
+}
+
+/**
+ * Tells whether part of the request body may still be on the connection. `req.complete` alone
+ * is false for a request without a body until its end event, so the framing headers decide.
+ */
+function bodyUnread(req: IncomingMessage): boolean {
+  if (req.complete) return false;
+  const length = req.headers['content-length'];
+  return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
 }

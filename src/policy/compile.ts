@@ -1,5 +1,7 @@
 import { dirname } from 'node:path';
 import type { ConfigIssue } from '../config/config-error.js';
+import { compileCors } from '../edge/cors.js';
+import { compileSecurityHeaders } from '../edge/security-headers.js';
 import { createInspector, type Inspector } from '../inspection/inspector.js';
 import { checkRouteInspection } from '../inspection/resolve-route.js';
 import type { CompiledRuleSet } from '../inspection/rule-set.js';
@@ -11,6 +13,7 @@ import {
 import type { YamlSource } from '../config/yaml-source.js';
 import { compilePath, compilePrefix, type PathMatcher } from '../routing/path-template.js';
 import type { CompiledRoute, HostMatcher } from '../routing/router.js';
+import { compileRequestSchema } from './request-schema.js';
 import type { RouteSpec } from './schema.js';
 
 /** Compiles one validated route; problems that the schema cannot see become issues. */
@@ -47,19 +50,37 @@ export function compileRoute(
   }
   const inspector = compileInspection(spec, index, source, issues, ruleSets);
   if (inspector === false) return undefined;
+  const requestSchema =
+    spec.schema === undefined
+      ? undefined
+      : compileRequestSchema(
+          spec.schema,
+          {
+            source,
+            at: ['routes', index, 'schema'],
+            pathTemplate: spec.match.path,
+            contentTypes: spec.body.content_types,
+          },
+          issues,
+        );
+  if (requestSchema === false) return undefined;
+  const methods = spec.match.methods ? new Set(spec.match.methods) : undefined;
   const issue = source.issueAt(['routes', index], '');
   return Object.freeze({
     name: spec.name,
-    methods: spec.match.methods ? new Set(spec.match.methods) : undefined,
+    methods,
     hosts: spec.match.hosts ? Object.freeze(spec.match.hosts.map(compileHost)) : undefined,
     path,
     websocket: spec.websocket,
     maxBodyBytes: spec.body.max_bytes,
     body: spec.body,
     inspector,
+    requestSchema,
     auth: spec.auth,
     require: spec.require,
     identity: spec.identity,
+    cors: spec.cors === undefined ? undefined : compileCors(spec.cors, methods),
+    securityHeaders: compileSecurityHeaders(spec.security_headers),
     leakage,
     origin: `${issue.file}:${issue.line}`,
   });

@@ -66,6 +66,11 @@ export async function loadPolicies(dir: string, context?: PolicyContext): Promis
       layers.addRouteReferences(route.name, spec.rate_limits, parsed.source, index);
     }
   }
+  // Request schemas may live in JSON files inside the folder: a change to one is a change too.
+  for (const file of await listJsonFiles(dir)) {
+    const text = await readPolicyFile(file, issues);
+    if (text !== undefined) hash.update(file).update('\0').update(text).update('\0');
+  }
   const routeNames = new Set(routes.map((route) => route.name));
   const rateLimitLayers = layers.compile(routeNames, context?.defaultFailMode ?? 'local', issues);
   if (issues.length > 0) throw new ConfigError(issues);
@@ -78,6 +83,15 @@ export async function loadPolicies(dir: string, context?: PolicyContext): Promis
     hash: hash.digest('hex'),
     loadedAt: new Date(),
   });
+}
+
+/** Every `*.json` file in the folder and its subfolders, in a stable order. */
+async function listJsonFiles(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+  return entries
+    .filter((entry) => entry.isFile() && entry.name.endsWith('.json'))
+    .map((entry) => path.join(entry.parentPath, entry.name))
+    .sort();
 }
 
 async function listPolicyFiles(dir: string): Promise<string[]> {

@@ -3,7 +3,10 @@ import { routeAuthSchema, routeIdentitySchema, routeRequireSchema } from '../aut
 import { routeInspectionSchema } from '../inspection/route-settings-schema.js';
 import { leakagePolicySchema } from '../leakage/policy/schema.js';
 import { rateLimitsSchema } from '../ratelimit/schema.js';
+import { corsSchema } from '../edge/cors-schema.js';
+import { securityHeadersSchema } from '../edge/security-headers-schema.js';
 import { routeBodySchema } from './body-schema.js';
+import { routeRequestSchema } from './request-schema.js';
 import { routePathProblem } from './route-path.js';
 
 const HTTP_METHOD = /^[A-Z][A-Z-]*$/;
@@ -72,6 +75,11 @@ const route = z.strictObject({
   auth: routeAuth,
   /** What a verified token must grant: roles, scopes, claim conditions, request bindings. */
   require: routeRequireSchema.optional(),
+  /**
+   * JSON Schemas that the path parameters, query, headers and JSON body of the route's requests
+   * must match; a mismatch gets 400 `invalid_request`. None unless the route sets it.
+   */
+  schema: routeRequestSchema.optional(),
   /** Names of the rate-limit layers that apply to this route, in addition to global layers. */
   rate_limits: z.array(z.string().min(1)).default([]),
   /**
@@ -84,6 +92,10 @@ const route = z.strictObject({
    * off (`enabled: false`) or changes actions.
    */
   response: leakagePolicySchema.prefault({}),
+  /** Cross-origin access for browsers; none unless the route sets it. */
+  cors: corsSchema.optional(),
+  /** Security headers added to forwarded responses, on by default. */
+  security_headers: securityHeadersSchema.prefault({}),
   /** Claims sent to the upstream as headers; those headers are always removed from requests. */
   identity: routeIdentitySchema.prefault({}),
 });

@@ -2,6 +2,8 @@ import type { ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import type { Dispatcher } from 'undici';
+import { applyCorsHeaders } from '../edge/cors.js';
+import { applySecurityHeaders } from '../edge/security-headers.js';
 import { GatewayError } from '../errors/gateway-error.js';
 import { FLAG_HEADER } from '../inspection/flag-header.js';
 import type { GatewayMetrics } from '../monitoring/metrics.js';
@@ -48,7 +50,13 @@ export async function forward(
         const outgoing = clientResponseHeaders(headers);
         Object.assign(outgoing, context.responseHeaders);
         outgoing['x-request-id'] = context.requestId;
-        const leakage = context.route!.leakage;
+        const route = context.route!;
+        applySecurityHeaders(outgoing, route.securityHeaders, {
+          tls: (context.socket as TLSSocket).encrypted === true,
+          authenticated: context.identity !== undefined,
+        });
+        if (context.corsHeaders !== undefined) applyCorsHeaders(outgoing, context.corsHeaders);
+        const leakage = route.leakage;
         if (leakage.enabled) {
           return scanResponse(context, response, {
             policy: leakage,

@@ -1,7 +1,10 @@
 import type { RouteIdentity, RouteRequire } from '../auth/schema.js';
+import type { CompiledCors } from '../edge/cors.js';
+import type { CompiledSecurityHeaders } from '../edge/security-headers.js';
 import type { Inspector } from '../inspection/inspector.js';
 import type { CompiledLeakagePolicy } from '../leakage/policy/compile.js';
 import type { RouteBodySpec } from '../policy/body-schema.js';
+import type { CompiledRequestSchema } from '../policy/request-schema.js';
 import type { RouteAuthSpec } from '../policy/schema.js';
 import type { PathMatcher } from './path-template.js';
 
@@ -18,9 +21,14 @@ export interface CompiledRoute {
   readonly body: RouteBodySpec;
   /** Request inspection with the route's rules; undefined when the route turns it off. */
   readonly inspector: Inspector | undefined;
+  /** Validators of the route's request schemas; undefined when the route sets no `schema`. */
+  readonly requestSchema: CompiledRequestSchema | undefined;
   readonly auth: RouteAuthSpec;
   readonly require: RouteRequire | undefined;
   readonly identity: RouteIdentity;
+  /** Cross-origin access; undefined when the route allows none. */
+  readonly cors: CompiledCors | undefined;
+  readonly securityHeaders: CompiledSecurityHeaders;
   /** Response scanning of the route, compiled once per policy snapshot. */
   readonly leakage: CompiledLeakagePolicy;
   /** Where the route is declared, for logs: `file:line`. */

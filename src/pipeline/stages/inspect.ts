@@ -8,6 +8,7 @@ import type { GatewayMetrics } from '../../monitoring/metrics.js';
 import { emitSecurityEvent } from '../../monitoring/security-events.js';
 import type { RequestContext } from '../context.js';
 import { prepareBody } from '../inspection-body.js';
+import { hasRequestBody } from '../request-body.js';
 import { CONTINUE, rejectWithDetail, type Decision, type Stage } from '../stage.js';
 
 /**
@@ -20,7 +21,7 @@ export function inspectStage(metrics: GatewayMetrics): Stage {
     name: 'inspect',
     run(context) {
       const route = context.route!;
-      const withBody = hasBody(context);
+      const withBody = hasRequestBody(context);
       const mediaType = mediaTypeOf(header(context, 'content-type'));
       const allowed = route.body.content_types;
       if (withBody && allowed !== undefined && !allowed.includes(mediaType)) {
@@ -40,13 +41,6 @@ export function inspectStage(metrics: GatewayMetrics): Stage {
       );
     },
   };
-}
-
-function hasBody(context: RequestContext): boolean {
-  const { headers } = context.req;
-  if (headers['transfer-encoding'] !== undefined) return true;
-  const length = headers['content-length'];
-  return length !== undefined && length !== '0';
 }
 
 function header(context: RequestContext, name: string): string | undefined {

@@ -1,8 +1,22 @@
+import type { IncomingMessage } from 'node:http';
 import { GatewayError } from '../../errors/gateway-error.js';
 import { connectionListed } from '../../proxy/headers.js';
 import { normalizeTarget } from '../../routing/normalize-path.js';
 import { findRoute, hostWithoutPort } from '../../routing/router.js';
 import { CONTINUE, reject, type Stage } from '../stage.js';
+
+const METHOD_TOKEN = /^[A-Za-z][A-Za-z-]{0,31}$/;
+
+/**
+ * Returns the method a CORS preflight asks for: an OPTIONS request with `Origin` and
+ * `Access-Control-Request-Method`, and no upgrade. Undefined for any other request.
+ */
+function preflightMethodOf(req: IncomingMessage): string | undefined {
+  if (req.method !== 'OPTIONS' || req.headers.origin === undefined) return undefined;
+  if (req.headers.upgrade !== undefined) return undefined;
+  const method = req.headers['access-control-request-method'];
+  return method !== undefined && METHOD_TOKEN.test(method) ? method : undefined;
+}
 
 /**
  * Normalises the request target and selects the route. Unmatched requests are denied: a
@@ -19,12 +33,19 @@ export function routeStage(): Stage {
         throw error;
       }
       context.host = hostWithoutPort(context.req.headers.host);
-      const lookup = findRoute(
-        context.policy.routes,
-        context.method,
-        context.host,
-        context.target.path,
-      );
+      const { routes } = context.policy;
+      const path = context.target.path;
+      let lookup = findRoute(routes, context.method, context.host, path);
+      // A CORS preflight is routed by the method it asks for, to the route it is about. On a
+      // route without a CORS policy it stays a plain OPTIONS request.
+      const preflight = preflightMethodOf(context.req);
+      if (preflight !== undefined) {
+        const target = findRoute(routes, preflight, context.host, path);
+        if (target.kind === 'matched' && target.route.cors !== undefined) {
+          lookup = target;
+          context.preflightMethod = preflight;
+        }
+      }
       if (lookup.kind === 'not_found') return reject('route_not_found', 'no route matches');
       if (lookup.kind === 'method_not_allowed') {
         return reject('method_not_allowed', `method ${context.method} not allowed`, {
