@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
+import { runKeys } from './cli/keys.js';
 import { runRevoke } from './cli/revoke.js';
 import { runSchema } from './cli/schema.js';
 import { runToken } from './cli/token.js';
@@ -37,6 +38,7 @@ async function main(argv: string[]): Promise<number> {
   }
   if (command === 'token') return runToken(rest);
   if (command === 'revoke') return runRevoke(rest);
+  if (command === 'keys') return runKeys(rest);
   if (command === 'schema') return runSchema(rest);
   if (command !== 'serve' && command !== 'validate') {
     process.stderr.write(`agentflow-gateway: unknown command "${command}"\n\n${MAIN_USAGE}`);

@@ -6,6 +6,7 @@ Commands:
   schema     Write JSON Schemas of the configuration, policy and rule-set files
   token      Mint a JWT for testing, or print a token's claims
   revoke     Revoke tokens by jti, subject or session through the admin API
+  keys       Generate, rotate and list the master keys of the encryption API
 
 Options of serve and validate:
   --config FILE     Gateway configuration (default: config/gateway.yaml, or

@@ -1,6 +1,12 @@
 import { z } from 'zod';
 import { authConfigSchema } from '../auth/schema.js';
+import { cryptoSettingsSchema } from '../crypto/settings.js';
 import { clientIpSettingsSchema } from '../net/client-ip-settings.js';
+import {
+  adminListenerTlsSchema,
+  publicListenerTlsSchema,
+  upstreamTlsSchema,
+} from '../net/tls-settings.js';
 import { revocationSettingsSchema } from '../revocation/settings.js';
 import { rateLimitStoreSettingsSchema } from '../store/settings.js';
 import { byteSize, duration, host, port } from './fields.js';
@@ -48,6 +54,8 @@ const upstream = z.strictObject({
   /** Path probed for readiness; any response below 500 counts as reachable. */
   health_path: z.string().startsWith('/').prefault('/health'),
   health_interval: duration().prefault('5s'),
+  /** CAs, server name and client certificate for an `https://` upstream. */
+  tls: upstreamTlsSchema.optional(),
 });
 
 const logging = z.strictObject({
@@ -62,14 +70,22 @@ const shutdown = z.strictObject({
 export const gatewayConfigSchema = z.strictObject({
   listeners: z
     .strictObject({
-      public: listener({ host: '0.0.0.0', port: 8080 }).prefault({}),
-      admin: listener({ host: '127.0.0.1', port: 9090 }).prefault({}),
+      public: listener({ host: '0.0.0.0', port: 8080 })
+        .extend({ tls: publicListenerTlsSchema.optional() })
+        .prefault({}),
+      admin: listener({ host: '127.0.0.1', port: 9090 })
+        .extend({ tls: adminListenerTlsSchema.optional() })
+        .prefault({}),
     })
     .prefault({}),
   limits: limits.prefault({}),
   /** Which socket peers are proxies whose forwarding headers are believed. */
   client_ip: clientIpSettingsSchema.prefault({}),
-  upstream,
+  // Without this check, TLS settings for an http:// URL would be ignored silently.
+  upstream: upstream.refine(
+    (settings) => settings.tls === undefined || settings.url.startsWith('https:'),
+    { path: ['tls'], message: 'needs an https:// upstream.url' },
+  ),
   /** Token issuers and their keys; routes other than `auth: none` need at least one. */
   auth: authConfigSchema.optional(),
   /** Revoked tokens: kept in this process, or in Redis with a local replica in every gateway. */
@@ -82,6 +98,8 @@ export const gatewayConfigSchema = z.strictObject({
   shutdown: shutdown.prefault({}),
   /** Folder of policy files, relative to the configuration file. */
   policies: z.strictObject({ dir: z.string().min(1).prefault('../policies') }).prefault({}),
+  /** The local encryption API for the backend, on the admin listener; off by default. */
+  crypto: cryptoSettingsSchema.prefault({}),
 });
 
 export type GatewayConfig = z.output<typeof gatewayConfigSchema>;

@@ -48,7 +48,7 @@ interface RouteRecorders {
 }
 
 export type UpstreamErrorKind =
-  'refused' | 'connect_timeout' | 'headers_timeout' | 'reset' | 'body_timeout' | 'other';
+  'refused' | 'connect_timeout' | 'tls' | 'headers_timeout' | 'reset' | 'body_timeout' | 'other';
 
 /**
  * Every metric the gateway exports, on a registry of its own. Labels carry route names, methods,
@@ -83,6 +83,9 @@ export class GatewayMetrics {
   readonly leakDetections: Counter<'route' | 'detector' | 'action'>;
   readonly responseScanLimits: Counter<'route' | 'limit' | 'action'>;
   readonly responseUnscanned: Counter<'route' | 'reason'>;
+  /** GCM messages (segments) encrypted by the crypto API, by key version. */
+  readonly cryptoMessages: Counter<'key_version'>;
+  readonly cryptoFailures: Counter<'operation' | 'code'>;
   /** Bounded by the route names of the policies loaded since the start, plus `none`. */
   readonly #routeRecorders = new Map<string, RouteRecorders>();
 
@@ -240,6 +243,18 @@ export class GatewayMetrics {
       name: `${PREFIX}policy_info`,
       help: 'Always 1; the hash label identifies the active policy files.',
       labelNames: ['hash'],
+      registers,
+    });
+    this.cryptoMessages = new Counter({
+      name: `${PREFIX}crypto_messages_total`,
+      help: 'AES-256-GCM messages (segments) encrypted by the crypto API, by key version.',
+      labelNames: ['key_version'],
+      registers,
+    });
+    this.cryptoFailures = new Counter({
+      name: `${PREFIX}crypto_failures_total`,
+      help: 'Crypto API requests and batch items that failed, by operation and error code.',
+      labelNames: ['operation', 'code'],
       registers,
     });
     collectDefaultMetrics({ register: this.registry, prefix: PREFIX });

@@ -9,6 +9,24 @@ const REFUSED_CODES = new Set([
   'EAI_AGAIN',
 ]);
 
+/**
+ * Certificate and handshake failures: the gateway refused the upstream's identity, so no
+ * request was sent. Node names these in `code`, OpenSSL's failures start with `ERR_SSL_`.
+ */
+const TLS_CODES = new Set([
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'CERT_REVOKED',
+  'CERT_UNTRUSTED',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+  'ERR_TLS_HANDSHAKE_TIMEOUT',
+]);
+
 /** Classifies a failed upstream exchange, for the response and the metric. */
 export function classifyUpstreamError(error: unknown): {
   kind: UpstreamErrorKind;
@@ -20,6 +38,12 @@ export function classifyUpstreamError(error: unknown): {
   if (REFUSED_CODES.has(code)) {
     return {
       kind: 'refused',
+      error: new GatewayError('upstream_unavailable', reason, { cause: error }),
+    };
+  }
+  if (TLS_CODES.has(code) || code.startsWith('ERR_SSL_')) {
+    return {
+      kind: 'tls',
       error: new GatewayError('upstream_unavailable', reason, { cause: error }),
     };
   }

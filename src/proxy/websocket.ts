@@ -1,5 +1,7 @@
 import type { IncomingMessage } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
 import type { Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import { createProxyServer } from 'http-proxy-3';
 import type { GatewayMetrics } from '../monitoring/metrics.js';
 import type { RequestContext } from '../pipeline/context.js';
@@ -18,10 +20,18 @@ export class WebSocketProxy {
   readonly #upstream: Upstream;
   readonly #metrics: GatewayMetrics;
   readonly #sockets = new Set<Socket>();
+  /** Agent for an https: upstream, with the options of `upstream.tls`. Unset for http:. */
+  readonly #tlsAgent: HttpsAgent | undefined;
 
   constructor(upstream: Upstream, metrics: GatewayMetrics) {
     this.#upstream = upstream;
     this.#metrics = metrics;
+    // http-proxy-3 copies only some TLS options from its target and none of `servername`.
+    // Node gives an agent's options precedence over those of the request, so an agent carries
+    // all of them.
+    this.#tlsAgent = upstream.origin.startsWith('https:')
+      ? new HttpsAgent({ rejectUnauthorized: true, ...upstream.tls })
+      : undefined;
     // Without a listener, http-proxy-3 rethrows errors that have no callback.
     this.#proxy.on('error', () => undefined);
   }
@@ -34,7 +44,12 @@ export class WebSocketProxy {
     rewriteHeaders(req, context);
     this.#sockets.add(socket);
     socket.once('close', () => this.#sockets.delete(socket));
-    this.#proxy.ws(req, socket, head, { target: this.#upstream.origin }, (error) => {
+    const options = {
+      target: this.#upstream.origin,
+      agent: this.#tlsAgent,
+      secure: this.#upstream.tls?.rejectUnauthorized ?? true,
+    };
+    this.#proxy.ws(req, socket, head, options, (error) => {
       this.#metrics.upstreamErrors.inc({ kind: 'other' });
       context.log.warn({ code: (error as { code?: string }).code }, 'websocket proxy failed');
       socket.destroy();
@@ -45,6 +60,7 @@ export class WebSocketProxy {
   close(): void {
     for (const socket of this.#sockets) socket.destroy();
     this.#proxy.close();
+    this.#tlsAgent?.destroy();
   }
 }
 
@@ -64,8 +80,9 @@ function rewriteHeaders(req: IncomingMessage, context: RequestContext): void {
   headers['connection'] = 'Upgrade';
   headers['upgrade'] = String(req.headers.upgrade);
   headers['x-forwarded-for'] = context.clientIp;
-  headers['x-forwarded-proto'] = 'http';
-  headers['forwarded'] = `for=${forwardedNode(context.clientIp)};proto=http`;
+  const proto = (req.socket as TLSSocket).encrypted ? 'https' : 'http';
+  headers['x-forwarded-proto'] = proto;
+  headers['forwarded'] = `for=${forwardedNode(context.clientIp)};proto=${proto}`;
   headers['x-request-id'] = context.requestId;
   if (context.inspectionFlag !== undefined) headers[FLAG_HEADER] = context.inspectionFlag;
   if (req.headers.host !== undefined) headers['x-forwarded-host'] = req.headers.host;

@@ -1,12 +1,17 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, RequestListener, Server, ServerResponse } from 'node:http';
 import type { Logger } from '../monitoring/logger.js';
 import type { GatewayMetrics } from '../monitoring/metrics.js';
 import { handleRevocationRequest, type RevocationApiOptions } from '../revocation/admin-api.js';
 import type { AdminToken } from '../revocation/admin-token.js';
+import { handleCryptoRequest, type CryptoApi } from './crypto-api.js';
 import type { ReloadOutcome } from './policy-reloader.js';
 import type { Readiness } from './readiness.js';
+import { createListenerServer, type LoadedListenerTls } from './tls-listener.js';
 
-/** The admin listener: liveness, readiness and Prometheus metrics. */
+/**
+ * The admin listener: liveness, readiness and Prometheus metrics. With `tls`, it serves HTTPS,
+ * and checks client certificates when `tls` names client CAs.
+ */
 export function createAdminServer(options: {
   metrics: GatewayMetrics;
   readiness: Readiness;
@@ -15,9 +20,13 @@ export function createAdminServer(options: {
   revocationApi?: RevocationApiOptions | undefined;
   /** `POST /admin/reload`; absent when no `admin.token_file` is configured. */
   reload?: { adminToken: AdminToken; run: (trigger: string) => Promise<ReloadOutcome> } | undefined;
+  tls?: LoadedListenerTls | undefined;
+  /** The encryption API under /v1/crypto/; absent unless `crypto.enabled`. */
+  cryptoApi?: CryptoApi | undefined;
 }): Server {
-  const { metrics, readiness, log, revocationApi, reload } = options;
-  return createServer((req, response) => {
+  const { metrics, readiness, log, revocationApi, reload, tls, cryptoApi } = options;
+  const handler: RequestListener = (req, response) => {
+    if (cryptoApi !== undefined && handleCryptoRequest(req, response, cryptoApi)) return;
     if (revocationApi !== undefined && handleRevocationRequest(req, response, revocationApi)) {
       return;
     }
@@ -56,7 +65,8 @@ export function createAdminServer(options: {
       default:
         sendJson(response, 404, { status: 'not found' });
     }
-  });
+  };
+  return createListenerServer({}, handler, tls, log);
 }
 
 function sendJson(

@@ -2,11 +2,13 @@ import { once } from 'node:events';
 import path from 'node:path';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Server as TlsServer } from 'node:tls';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { DestinationStream } from 'pino';
 import { assertNoDemoIssuer } from '../auth/demo.js';
 import type { TokenVerifier } from '../auth/verifier.js';
 import { loadConfig } from '../config/load-config.js';
+import { loadCrypto, type LoadedCrypto } from '../crypto/load-crypto.js';
 import type { GatewayConfig } from '../config/schema.js';
 import { createLogger, type Logger } from '../monitoring/logger.js';
 import { GatewayMetrics } from '../monitoring/metrics.js';
@@ -20,10 +22,13 @@ import { createRateLimitStore } from '../store/create-store.js';
 import type { RateLimitStore } from '../store/store.js';
 import { WebSocketProxy } from '../proxy/websocket.js';
 import { createAdminServer } from './admin-listener.js';
+import { createCryptoApi } from './crypto-api.js';
 import { createVerifier, loadPolicyFor } from './load-files.js';
 import { PolicyReloader, type ReloadOutcome } from './policy-reloader.js';
 import { createPublicServer } from './public-listener.js';
 import { Readiness } from './readiness.js';
+import { createTlsReloader, type TlsReloader } from './tls-reloader.js';
+import { loadGatewayTls, type GatewayTls } from './tls-startup.js';
 
 export interface GatewayOptions {
   configFile: string;
@@ -50,6 +55,8 @@ export class Gateway {
   readonly #store: RateLimitStore;
   readonly #revocations: RevocationList;
   readonly #reloader: PolicyReloader;
+  /** One per listener that serves TLS, reloading its certificate when the files change. */
+  readonly #tlsReloaders: TlsReloader[] = [];
   #policy: PolicySnapshot;
   #stopping: Promise<void> | undefined;
 
@@ -61,6 +68,8 @@ export class Gateway {
     revocations: RevocationList,
     adminToken: AdminToken | undefined,
     policiesDir: string,
+    tls: GatewayTls,
+    crypto: LoadedCrypto | undefined,
   ) {
     this.#revocations = revocations;
     this.config = config;
@@ -68,7 +77,7 @@ export class Gateway {
     this.#policy = policy;
     this.metrics = new GatewayMetrics();
     this.metrics.policyInfo.set({ hash: policy.hash }, 1);
-    this.#upstream = createUpstream(config.upstream);
+    this.#upstream = createUpstream(config.upstream, tls.upstream);
     this.#store = createRateLimitStore(config.store, {
       logger: log,
       onSwitch: (state) => this.metrics.rateLimitStoreSwitches.inc({ state }),
@@ -92,6 +101,7 @@ export class Gateway {
       websockets: this.#websockets,
       metrics: this.metrics,
       log,
+      tls: tls.public,
     });
     this.#adminServer = createAdminServer({
       metrics: this.metrics,
@@ -101,7 +111,11 @@ export class Gateway {
       reload: adminToken
         ? { adminToken, run: (trigger: string) => this.reloadPolicy(trigger) }
         : undefined,
+      tls: tls.admin,
+      cryptoApi: crypto === undefined ? undefined : createCryptoApi(crypto, this.metrics, log),
     });
+    if (tls.public) this.#tlsReloaders.push(createTlsReloader(tls.public, this.#publicServer, log));
+    if (tls.admin) this.#tlsReloaders.push(createTlsReloader(tls.admin, this.#adminServer, log));
     this.metrics.revocationStatsSource = () => revocations.stats();
     this.#reloader = new PolicyReloader({
       dir: policiesDir,
@@ -131,6 +145,7 @@ export class Gateway {
       'config loaded',
     );
     assertNoDemoIssuer(config, options.configFile, options.env ?? process.env);
+    const tls = await loadGatewayTls(config, options.configFile, log);
     const activePoliciesDir = options.policiesDir ?? policiesDir;
     const policy = await loadPolicyFor(config, activePoliciesDir);
     const verifier = await createVerifier(config, options.configFile, { env: options.env, log });
@@ -148,6 +163,7 @@ export class Gateway {
       tokenFile === undefined
         ? undefined
         : await loadAdminToken(path.resolve(path.dirname(options.configFile), tokenFile));
+    const crypto = await loadCrypto(config.crypto, options.configFile, options.env ?? process.env);
     const gateway = new Gateway(
       config,
       policy,
@@ -156,6 +172,8 @@ export class Gateway {
       revocations,
       adminToken,
       activePoliciesDir,
+      tls,
+      crypto,
     );
     await gateway.#listen();
     return gateway;
@@ -179,7 +197,7 @@ export class Gateway {
     this.metrics.policyInfo.set({ hash: snapshot.hash }, 1);
   }
 
-  /** The public listener's URL, such as `http://127.0.0.1:8080`. */
+  /** The public listener's URL, such as `http://127.0.0.1:8080`, or `https://` with TLS. */
   get publicUrl(): string {
     return listenerUrl(this.#publicServer);
   }
@@ -198,6 +216,7 @@ export class Gateway {
     ]);
     this.#readiness.start();
     this.#reloader.watch();
+    for (const reloader of this.#tlsReloaders) reloader.watch();
     this.log.info(
       { public: this.publicUrl, admin: this.adminUrl, upstream: this.#upstream.origin },
       'gateway started',
@@ -218,6 +237,7 @@ export class Gateway {
     this.log.info({ in_flight: this.#pipeline.inFlight, grace_ms: grace }, 'gateway stopping');
     this.#readiness.markDraining();
     this.#reloader.close();
+    for (const reloader of this.#tlsReloaders) reloader.close();
     this.#pipeline.draining = true;
     const closed = new Promise((resolve) => this.#publicServer.close(resolve));
     this.#publicServer.closeIdleConnections();
@@ -242,5 +262,6 @@ export class Gateway {
 function listenerUrl(server: Server): string {
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-  return `http://${host}:${address.port}`;
+  const scheme = server instanceof TlsServer ? 'https' : 'http';
+  return `${scheme}://${host}:${address.port}`;
 }

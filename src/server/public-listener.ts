@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import type { Socket } from 'node:net';
 import type { GatewayConfig } from '../config/schema.js';
 import type { Logger } from '../monitoring/logger.js';
@@ -7,22 +7,29 @@ import type { Pipeline } from '../pipeline/pipeline.js';
 import type { WebSocketProxy } from '../proxy/websocket.js';
 import { requestIdFrom } from '../proxy/request-id.js';
 import type { ErrorCode } from '../errors/catalogue.js';
+import { GatewayError } from '../errors/gateway-error.js';
 import { renderProblem } from '../errors/problem.js';
 import { emitRejectionEvent } from '../monitoring/security-events.js';
+import { DirectAnswer } from '../pipeline/stage.js';
 import { canonicalAddress } from '../pipeline/stages/client-ip.js';
 import { clientErrorCode, writeRawProblem } from './client-error.js';
+import { createListenerServer, type LoadedListenerTls } from './tls-listener.js';
 
-/** Creates the client-facing listener with the listener limits of the configuration. */
+/**
+ * Creates the client-facing listener with the listener limits of the configuration. With
+ * `tls`, it serves HTTPS.
+ */
 export function createPublicServer(options: {
   limits: GatewayConfig['limits'];
   pipeline: Pipeline;
   websockets: WebSocketProxy;
   metrics: GatewayMetrics;
   log: Logger;
+  tls?: LoadedListenerTls | undefined;
 }): Server {
-  const { limits, pipeline, websockets, metrics, log } = options;
+  const { limits, pipeline, websockets, metrics, log, tls } = options;
   const requestsBySocket = new WeakMap<Socket, number>();
-  const server = createServer(
+  const server = createListenerServer(
     {
       maxHeaderSize: limits.max_header_bytes,
       headersTimeout: limits.headers_timeout,
@@ -45,6 +52,11 @@ export function createPublicServer(options: {
       if (maxRequests > 0 && served >= maxRequests) response.shouldKeepAlive = false;
       void pipeline.handle(req, response);
     },
+    tls,
+    log,
+    // Node's default of 120 s would let a client hold a connection far longer without
+    // finishing the handshake than without sending its headers.
+    limits.headers_timeout,
   );
   // One field over the limit, so that the accept stage sees the excess instead of Node
   // discarding it silently.
@@ -104,7 +116,12 @@ export function createPublicServer(options: {
       socket.once('close', () => {
         for (const release of context.cleanup) release();
       });
-      const rejection = await pipeline.runStages(context);
+      const result = await pipeline.runStages(context);
+      // Preflights are never upgrades (see the route stage), so an answer here is a bug.
+      const rejection =
+        result instanceof DirectAnswer
+          ? new GatewayError('internal_error', 'direct answer to an upgrade request')
+          : result;
       if (rejection) {
         const route = context.route?.name ?? 'none';
         metrics.rejections.inc({ route, code: rejection.code });

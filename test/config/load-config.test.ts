@@ -54,6 +54,15 @@ t.test('loadConfig fills defaults', async (t) => {
     logging: { level: 'info' },
     shutdown: { grace_period: 30_000 },
     policies: { dir: '../policies' },
+    crypto: {
+      enabled: false,
+      keys: [],
+      min_version: 1,
+      callers: [],
+      max_payload_bytes: 10_485_760,
+      context_key_cache_size: 1_000,
+      rotation: { warn_after_messages: 1_073_741_824 },
+    },
   });
   t.equal(policiesDir, path.resolve(path.dirname(file), '../policies'), 'relative to the file');
 });
