@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 
 import { composeAnswer } from './answer.js';
 import { HttpError, mediaType, readBody, sendJson } from './http.js';
+import { parseLeakField, withLeaks, type LeakKind } from './leak.js';
 import type { DocumentStore } from './retrieval.js';
 import { streamChatCompletion } from './sse.js';
 
@@ -15,24 +16,31 @@ export interface QueryRequest {
   query: string;
   collection: string;
   stream: boolean;
+  /** Planted data to add to the composed reply; always empty unless leaks are enabled. */
+  leak: LeakKind[];
 }
 
 export interface QueryContext {
   store: DocumentStore;
   streamDelayMs: number;
+  /** The test switch that lets a query ask for planted leaks; see leak.ts. */
+  leakTestData: boolean;
 }
 
 function invalidRequest(message: string): HttpError {
   return new HttpError(400, 'invalid_request', message);
 }
 
-/** Checks a parsed JSON body against `{query: string, collection?: string, stream?: boolean}`. */
-export function parseQueryRequest(body: unknown): QueryRequest {
+/**
+ * Checks a parsed JSON body against `{query: string, collection?: string, stream?: boolean}`,
+ * and `leak?: string[]` when `leakTestData` is on.
+ */
+export function parseQueryRequest(body: unknown, leakTestData = false): QueryRequest {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     throw invalidRequest('request body must be a JSON object');
   }
 
-  const { query, collection, stream } = body as Record<string, unknown>;
+  const { query, collection, stream, leak } = body as Record<string, unknown>;
   if (typeof query !== 'string' || query.trim() === '') {
     throw invalidRequest('"query" is missing or empty. Send a non-empty string.');
   }
@@ -46,10 +54,18 @@ export function parseQueryRequest(body: unknown): QueryRequest {
     throw invalidRequest('"stream" must be a boolean when present');
   }
 
-  return { query, collection: collection ?? DEFAULT_COLLECTION, stream: stream ?? false };
+  return {
+    query,
+    collection: collection ?? DEFAULT_COLLECTION,
+    stream: stream ?? false,
+    leak: parseLeakField(leak, leakTestData),
+  };
 }
 
-async function readQueryRequest(req: IncomingMessage): Promise<QueryRequest> {
+async function readQueryRequest(
+  req: IncomingMessage,
+  leakTestData: boolean,
+): Promise<QueryRequest> {
   const type = mediaType(req.headers['content-type']);
   // A body without Content-Type is still parsed as JSON, but a declared other type is an error.
   if (type !== '' && type !== 'application/json') {
@@ -68,7 +84,7 @@ async function readQueryRequest(req: IncomingMessage): Promise<QueryRequest> {
     const reason = error instanceof Error ? error.message : String(error);
     throw new HttpError(400, 'invalid_json', `request body is not valid JSON: ${reason}`);
   }
-  return parseQueryRequest(body);
+  return parseQueryRequest(body, leakTestData);
 }
 
 /** Handles `POST /api/rag/query`: retrieves sources and sends the answer as JSON or SSE. */
@@ -77,7 +93,7 @@ export async function handleQuery(
   res: ServerResponse,
   context: QueryContext,
 ): Promise<void> {
-  const request = await readQueryRequest(req);
+  const request = await readQueryRequest(req, context.leakTestData);
   if (!context.store.hasCollection(request.collection)) {
     const known = context.store.collectionNames().join(', ');
     throw new HttpError(
@@ -88,7 +104,7 @@ export async function handleQuery(
   }
 
   const hits = context.store.search(request.collection, request.query, MAX_SOURCES);
-  const answer = composeAnswer(request.query, request.collection, hits);
+  const answer = withLeaks(composeAnswer(request.query, request.collection, hits), request.leak);
 
   if (request.stream) {
     streamChatCompletion(res, answer, { delayMs: context.streamDelayMs });

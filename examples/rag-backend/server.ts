@@ -22,6 +22,12 @@ export interface RagBackendOptions {
   port?: number;
   /** Pause between two streamed events, in milliseconds. Defaults to 20. */
   streamDelayMs?: number;
+  /**
+   * Test switch: lets a query's `leak` field append a planted token, a card number or the
+   * system prompt to its answer (see leak.ts), so that tests can show what the gateway stops.
+   * Off by default, and then a `leak` field gets 400.
+   */
+  leakTestData?: boolean;
 }
 
 export interface RagBackend {
@@ -68,7 +74,11 @@ export async function startRagBackend(options: RagBackendOptions = {}): Promise<
   store.createCollection(DEFAULT_UPLOAD_COLLECTION);
 
   // noDelay turns off Nagle's algorithm, which would otherwise hold back small SSE events.
-  const server = createServer({ noDelay: true }, createRequestListener({ store, streamDelayMs }));
+  const leakTestData = options.leakTestData ?? false;
+  const server = createServer(
+    { noDelay: true },
+    createRequestListener({ store, streamDelayMs, leakTestData }),
+  );
   await listen(server, options.port ?? 0, host);
 
   const { port } = server.address() as AddressInfo;
@@ -89,6 +99,7 @@ Options:
 Environment:
   RAG_BACKEND_PORT              TCP port, used when --port is absent
   RAG_BACKEND_STREAM_DELAY_MS   Pause between streamed events, in milliseconds (default ${DEFAULT_STREAM_DELAY_MS})
+  RAG_BACKEND_LEAK_TEST_DATA    1 lets queries ask for planted leaks with "leak" (testing only; default 0)
 `;
 
 class UsageError extends Error {}
@@ -99,6 +110,13 @@ function parseInteger(value: string, name: string, max: number): number {
     throw new UsageError(`${name} must be an integer from 0 to ${max}, got "${value}"`);
   }
   return parsed;
+}
+
+function parseSwitch(value: string, name: string): boolean {
+  if (value !== '0' && value !== '1') {
+    throw new UsageError(`${name} must be 0 or 1, got "${value}"`);
+  }
+  return value === '1';
 }
 
 async function runStandalone(): Promise<void> {
@@ -127,8 +145,19 @@ async function runStandalone(): Promise<void> {
       ? DEFAULT_STREAM_DELAY_MS
       : parseInteger(delay, 'RAG_BACKEND_STREAM_DELAY_MS', 60_000);
 
-  const backend = await startRagBackend({ host: DEFAULT_HOST, port, streamDelayMs });
+  const leakTestData = parseSwitch(
+    process.env.RAG_BACKEND_LEAK_TEST_DATA ?? '0',
+    'RAG_BACKEND_LEAK_TEST_DATA',
+  );
+
+  const backend = await startRagBackend({ host: DEFAULT_HOST, port, streamDelayMs, leakTestData });
   logLine(process.stdout, { msg: 'rag backend listening', url: backend.url });
+  if (leakTestData) {
+    logLine(process.stdout, {
+      level: 'warn',
+      msg: 'leak test data is on: queries may ask for a planted token, card and system prompt',
+    });
+  }
 
   const shutdown = (signal: NodeJS.Signals): void => {
     backend.close().then(

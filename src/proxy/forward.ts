@@ -17,7 +17,7 @@ import {
   upstreamRequestHeaders,
 } from './headers.js';
 import { upstreamQuery, withIdentityHeaders } from './identity.js';
-import { recordDetection } from './leak-events.js';
+import { recordDetection, recordScanLimit, recordUnscanned } from './leak-events.js';
 import { scanResponse } from './response-scan.js';
 import { classifyUpstreamError } from './upstream-errors.js';
 import type { Upstream } from './upstream.js';
@@ -67,6 +67,8 @@ export async function forward(
               context.upstreamAbort.abort();
             },
             onDetection: (detection) => recordDetection(context, metrics, detection),
+            onLimit: (event) => recordScanLimit(context, metrics, event),
+            onUnscanned: (reason) => recordUnscanned(context, metrics, reason),
             onBlock: (cause) => {
               context.errorCode = 'response_blocked';
               context.errorReason =

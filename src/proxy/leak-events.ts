@@ -1,7 +1,11 @@
 import type { Detection } from '../leakage/engine/detection.js';
+import type { LimitEvent } from '../leakage/scan-session.js';
 import type { GatewayMetrics } from '../monitoring/metrics.js';
 import { emitSecurityEvent } from '../monitoring/security-events.js';
 import type { RequestContext } from '../pipeline/context.js';
+
+/** Why a response body passed the scanner without being read: its type is not text. */
+export type UnscannedReason = 'binary';
 
 /**
  * Records one response detection: a metric and a security event with the detector and a hash
@@ -26,4 +30,42 @@ export function recordDetection(
     action: detection.action,
     hash: detection.hash,
   });
+}
+
+/**
+ * Records a scan limit that a response hit: a `response_unscanned` security event and the limit
+ * metric. With action `flag` the rest of the body went to the client unscanned, so the response
+ * is also counted as unscanned. With `block` the response was stopped.
+ */
+export function recordScanLimit(
+  context: RequestContext,
+  metrics: GatewayMetrics,
+  event: LimitEvent,
+): void {
+  const route = context.route?.name ?? 'none';
+  metrics.responseScanLimits.inc({ route, limit: event.reason, action: event.action });
+  if (event.action === 'flag') metrics.responseUnscanned.inc({ route, reason: event.reason });
+  emitSecurityEvent(context.log, {
+    type: 'response_unscanned',
+    // Unscanned text that reached the client may contain a leak, but a stopped response sent none.
+    severity: event.action === 'flag' ? 'medium' : 'low',
+    route,
+    client_ip: context.clientIp,
+    peer: context.peerAddress,
+    request_id: context.requestId,
+    reason: event.reason,
+    action: event.action,
+  });
+}
+
+/**
+ * Counts a response whose body passed unscanned because of its type. No security event is
+ * written, because images and other binary bodies are ordinary traffic.
+ */
+export function recordUnscanned(
+  context: RequestContext,
+  metrics: GatewayMetrics,
+  reason: UnscannedReason,
+): void {
+  metrics.responseUnscanned.inc({ route: context.route?.name ?? 'none', reason });
 }

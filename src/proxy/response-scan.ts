@@ -3,9 +3,10 @@ import type { Writable } from 'node:stream';
 import type { Detection } from '../leakage/engine/detection.js';
 import type { CompiledLeakagePolicy } from '../leakage/policy/compile.js';
 import { LeakageTransform } from '../leakage/response-scanner.js';
-import type { BlockCause } from '../leakage/scan-session.js';
+import type { BlockCause, LimitEvent } from '../leakage/scan-session.js';
 import type { RequestContext } from '../pipeline/context.js';
 import { renderProblem } from '../errors/problem.js';
+import type { UnscannedReason } from './leak-events.js';
 
 export interface ResponseScanOptions {
   readonly policy: CompiledLeakagePolicy;
@@ -16,6 +17,13 @@ export interface ResponseScanOptions {
   readonly abortUpstream: () => void;
   readonly onDetection: (detection: Detection) => void;
   readonly onBlock: (cause: BlockCause) => void;
+  /**
+   * Called once when the response hits a scan limit: `flag` when the rest of the body is sent
+   * unscanned, `block` when the response stops (onBlock is called as well).
+   */
+  readonly onLimit?: (event: LimitEvent) => void;
+  /** Called when the body is sent unscanned because of its type. */
+  readonly onUnscanned?: (reason: UnscannedReason) => void;
 }
 
 /**
@@ -38,7 +46,7 @@ export function scanResponse(
       'content-type': single(headers['content-type']),
       'content-encoding': single(headers['content-encoding']),
     },
-    { onDetection: options.onDetection },
+    { onDetection: options.onDetection, onLimit: options.onLimit },
   );
   const writeHead = () => {
     if (response.headersSent) return;
@@ -48,6 +56,7 @@ export function scanResponse(
     }
   };
   if (scanner.plan.passThrough) {
+    if (scanner.plan.format === 'binary') options.onUnscanned?.('binary');
     writeHead();
     return response;
   }
@@ -56,13 +65,18 @@ export function scanResponse(
 
   scanner.once('blocked', (cause: BlockCause) => {
     options.onBlock(cause);
-    options.abortUpstream();
     if (!response.headersSent) {
+      options.abortUpstream();
       const problem = renderProblem('response_blocked', context.requestId);
       response.writeHead(problem.status, problem.headers);
       response.end(problem.body);
     } else if (scanner.plan.format === 'text' || scanner.plan.format === 'json') {
+      options.abortUpstream();
       response.destroy();
+    } else {
+      // SSE and NDJSON end with the scanner's error record. Aborting makes undici destroy the
+      // scanner, which would drop that record if it is still buffered, so abort once it is out.
+      scanner.once('end', () => options.abortUpstream());
     }
   });
   scanner.on('data', (chunk: Buffer) => {
@@ -77,7 +91,11 @@ export function scanResponse(
     writeHead();
     if (!response.writableEnded) response.end();
   });
-  scanner.once('error', (error) => response.destroy(error));
+  scanner.once('error', (error) => {
+    // After a block the upstream abort destroys the scanner with an AbortError, which must not
+    // cut a response that has already been ended.
+    if (!response.writableEnded) response.destroy(error);
+  });
   response.once('close', () => {
     if (!scanner.destroyed) scanner.destroy();
   });

@@ -113,6 +113,26 @@ t.test('canary in JSON blocks the response', async (t) => {
   t.notOk(JSON.stringify(body).includes(CANARY));
 });
 
+t.test('canary in a stream ends it with an error event', async (t) => {
+  const before = 'data: {"choices":[{"index":0,"delta":{"content":"The answer is"}}]}\n\n';
+  const leaking = `data: {"choices":[{"index":0,"delta":{"content":" ${CANARY}."}}]}\n\n`;
+  const gw = await setUp(t, (_req, res) => {
+    res.writeHead(200, { 'content-type': 'text/event-stream' });
+    res.write(before);
+    setImmediate(() => res.end(`${leaking}data: [DONE]\n\n`));
+  });
+  const response = await request(`${gw.url}/guarded/stream`);
+  const text = await response.body.text();
+  t.equal(response.statusCode, 200, 'the status went out with the first event');
+  t.notOk(text.includes(CANARY), 'the canary never reaches the client');
+  t.notOk(text.includes('[DONE]'), 'nothing after the canary is sent');
+  t.match(
+    text,
+    /event: error\ndata: \{"error":\{"type":"response_blocked","code":"response_blocked"/,
+  );
+  t.match(text, /\n\n$/, 'the error event is complete and the stream ends normally');
+});
+
 t.test('gzip JSON is scanned', async (t) => {
   const compressed = gzipSync(jsonAnswer);
   const gw = await setUp(t, (_req, res) => {

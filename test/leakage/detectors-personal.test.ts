@@ -108,6 +108,54 @@ t.test('international phone numbers', async (t) => {
   t.notOk(detects('phone', '+999 1234 5678'), 'calling code not in use');
   t.notOk(detects('phone', '+49 30 12'), 'too few digits');
   t.notOk(detects('phone', '+49 30 1234 5678 9012 3456'), 'more than 15 digits');
-  t.notOk(detects('phone', '030 12345678'), 'national format');
+  t.notOk(detects('phone', '030 12345678'), 'national format is left to phone-national');
   t.notOk(detects('phone', 'a+49 30 12345678'), 'inside a word');
+});
+
+t.test('national phone numbers', async (t) => {
+  for (const phone of [
+    '0216 123 45 67',
+    '0 532 123 45 67',
+    '0-532-123-45-67',
+    '0 (532) 1234567',
+    '030 12345678',
+    '020 7946 0000',
+    '0412 345 678',
+    '01 23 45 67 89',
+    '01.23.45.67.89',
+    '(212) 555-0143',
+    '(212)555-0143',
+    '212-555-0143',
+    '212.555.0143',
+    '532-123-45-67',
+    '532 123 45 67',
+  ]) {
+    t.ok(detects('phone-national', `call ${phone}.`), phone);
+  }
+  t.ok(detects('phone-national', 'Tel: 05321234567'), 'digit run after a phone word');
+  t.ok(detects('phone-national', 'Tel:0216 123 45 67'), 'right after a colon');
+  t.ok(detects('phone-national', '{"mobile": "0301234567"}'), 'digit run in a phone field');
+  t.equal(redact('phone-national', 'ring 0216 123 45 67 now'), 'ring [REDACTED:phone] now');
+  const notPhones: [string, string][] = [
+    ['05321234567', 'digit run without a phone word'],
+    ['order 0301234567', 'digit run after another word'],
+    ['2121234567', 'ten digits without separators'],
+    ['917-123-4567', 'north american exchange starting with 1'],
+    ['212.123.45.67', 'dotted pairs, as in an IPv4 address'],
+    ['010.120.130.14', 'IPv4-like groups'],
+    ['NL91 ABNA 0417 1643 01', 'groups of a printed IBAN'],
+    ['0-306-40615-2', 'ISBN-10'],
+    ['0532 123-45-67', 'mixed separators'],
+    ['0012 345 67 89', 'international call prefix 00'],
+    ['1 0532 123 45 67', 'continues a longer number'],
+    ['+90 532 123 45 67', 'international format'],
+    ['123-45-6789', 'US SSN'],
+    ['4111 1111 1111 1111', 'card number'],
+    ['0216 123 45 6', 'too few digits'],
+    ['0216 123 45 67 89', 'too many digits'],
+    ['(0216) 123 45 67', 'trunk prefix inside the parentheses'],
+    ['MAC 01-23-45-67-89-AB', 'groups of a MAC address'],
+    ['id AB-0216-123-45-67', 'continues a token across a dash'],
+  ];
+  for (const [text, reason] of notPhones) t.notOk(detects('phone-national', text), reason);
 });

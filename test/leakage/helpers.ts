@@ -11,6 +11,7 @@ import type {
   CompiledLeakagePolicy,
   Detection,
   LimitEvent,
+  ScanCounters,
   ScannedResponseHeaders,
 } from '../../src/leakage/index.js';
 
@@ -25,6 +26,7 @@ export interface TransformRun {
   detections: Detection[];
   limits: LimitEvent[];
   blocked: BlockCause | undefined;
+  counters: ScanCounters;
   /** Output chunks in the order the transform pushed them. */
   chunks: Buffer[];
 }
@@ -55,6 +57,7 @@ export async function runTransform(
     detections,
     limits,
     blocked: transform.blocked,
+    counters: transform.counters,
     chunks: output,
   };
 }

@@ -57,6 +57,20 @@ t.test('pending start finds the earliest possible match start', async (t) => {
   t.equal(pattern.pendingStart('KEY-1 KEY-', 6), 6, 'search starts at from');
 });
 
+t.test('pending start reads the character before the tail', async (t) => {
+  // Only the last maxLength characters can start a pending match, but \b at the first of them
+  // depends on the character before, which the search must still see.
+  const pattern = new ScanPattern('\\bKEY-[0-9]{4}');
+  const long = `${'x'.repeat(1000)} KEY-12`;
+  t.equal(pattern.pendingStart(long, 0), long.length - 6, 'a word start is pending');
+  const inWord = `${'x'.repeat(1000)}KEY-12`;
+  t.equal(pattern.pendingStart(inWord, 0), inWord.length, 'no word boundary, nothing pending');
+  const lineStart = new ScanPattern('(?m)^KEY-[0-9]{4}');
+  t.equal(lineStart.pendingStart(`${'x'.repeat(500)}\nKEY-1`, 0), 501);
+  const midLine = `${'x'.repeat(500)} KEY-1`;
+  t.equal(lineStart.pendingStart(midLine, 0), midLine.length, 'not at a line start');
+});
+
 t.test('built-in detectors are bounded', async (t) => {
   for (const detector of builtinDetectors()) {
     t.ok(Number.isFinite(detector.maxLength) && detector.maxLength <= 32_768, detector.id);

@@ -91,3 +91,27 @@ t.test('block during a stream ends it with an error event', async (t) => {
   t.notOk(text.includes('jane.doe'), 'the blocked text is not sent');
   t.notOk(text.includes('after'), 'nothing after the block is sent');
 });
+
+t.test('role and tool call names do not hold the stream', async (t) => {
+  // "assistant" is a word of the prompt, so as a text stream of its own the role could still
+  // start a prompt copy until the response ended, and every later event would wait behind it.
+  const prompted = policyOf({
+    system_prompt: { text: 'You are a careful assistant for the fake gateway tests only.' },
+  });
+  const event = (delta: object) =>
+    `data: ${JSON.stringify({ object: 'chat.completion.chunk', choices: [{ index: 0, delta }] })}\n\n`;
+  const call = { index: 0, id: 'call_fake', type: 'function', function: { name: 'assistant' } };
+  const body = [
+    event({ role: 'assistant', content: '' }),
+    event({ tool_calls: [call] }),
+    event({ tool_calls: [{ index: 0, function: { arguments: '{"q": "x"}' } }] }),
+    event({ content: 'Hello there. ' }),
+    event({ content: 'More text follows here.' }),
+    'data: [DONE]\n\n',
+  ];
+  const run = await runTransform(prompted, SSE, body);
+  t.equal(run.output.toString(), body.join(''), 'the stream is unchanged');
+  t.ok(run.chunks.length > 1, 'events were sent before the end');
+  t.match(run.chunks[0]!.toString(), /"role":"assistant"/, 'the role event went out first');
+  t.notOk(run.chunks[0]!.toString().includes('More text'), 'before later events arrived');
+});

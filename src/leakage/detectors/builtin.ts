@@ -2,6 +2,7 @@ import type { Detector } from './detector.js';
 import { emailAddress } from './personal/email.js';
 import { iban } from './personal/iban.js';
 import { paymentCard } from './personal/payment-card.js';
+import { nationalPhone } from './personal/national-phone.js';
 import { internationalPhone } from './personal/phone.js';
 import { usSsn } from './personal/us-ssn.js';
 import {
@@ -39,6 +40,7 @@ export function builtinDetectors(): Detector[] {
     usSsn(),
     iban(),
     internationalPhone(),
+    nationalPhone(),
   ];
 }
 

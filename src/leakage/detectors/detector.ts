@@ -30,6 +30,12 @@ export interface Detector {
   /** Maximum length of one match in UTF-16 code units. */
   readonly maxLength: number;
   /**
+   * RE2 sources for a combined search that skips the detector on texts where it cannot act:
+   * `match` finds every text in which `next` could report a match, and `pending` every text
+   * that ends inside one. A detector without it runs on every text.
+   */
+  readonly prefilter?: { readonly match: string; readonly pending: string };
+  /**
    * Scans `text` from `from`. When `complete` is true no more text will follow, so every
    * position is decided and `pendingFrom` is `text.length`.
    */

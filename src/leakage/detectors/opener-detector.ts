@@ -35,6 +35,7 @@ export class OpenerDetector implements Detector {
   readonly kind: string;
   readonly group: DetectorGroup;
   readonly maxLength: number;
+  readonly prefilter: { readonly match: string; readonly pending: string };
   private readonly opener: ScanPattern;
 
   constructor(private readonly spec: OpenerDetectorSpec) {
@@ -43,6 +44,8 @@ export class OpenerDetector implements Detector {
     this.group = spec.group;
     this.opener = new ScanPattern(spec.opener);
     this.maxLength = this.opener.maxLength + spec.maxExtension;
+    // Every match and every pending extension starts with an opener match.
+    this.prefilter = this.opener.setSources;
   }
 
   next(text: string, from: number, complete: boolean): DetectorStep {

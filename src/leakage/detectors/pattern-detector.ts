@@ -41,6 +41,7 @@ export class PatternDetector implements Detector {
   readonly kind: string;
   readonly group: DetectorGroup;
   readonly maxLength: number;
+  readonly prefilter: { readonly match: string; readonly pending: string };
   private readonly pattern: ScanPattern;
   private readonly validate: MatchValidator;
   /** Memo of the last pending-start search, which is reused while `from` stays before it. */
@@ -52,6 +53,8 @@ export class PatternDetector implements Detector {
     this.group = spec.group;
     this.pattern = new ScanPattern(spec.pattern, spec.flags);
     this.maxLength = this.pattern.maxLength;
+    // Every accepted match is a regex match, so the pattern's own sources bound it.
+    this.prefilter = this.pattern.setSources;
     this.validate = spec.validate ?? wholeMatch;
   }
 

@@ -1,4 +1,3 @@
-import RE2 from 're2';
 import type { Detector, DetectorStep } from './detector.js';
 
 /** A word of the normalised text and its offsets in the scanned text. */
@@ -13,7 +12,11 @@ interface Word {
  * longer than MAX_WORD, or a gap of more than MAX_GAP other characters, breaks a shingle run;
  * both bound the length of a match.
  */
-const WORD = new RE2('[\\p{L}\\p{N}]+', 'gu');
+// A JavaScript regex, not RE2: it is called once per word, and each RE2 call crosses into
+// native code. One repeated character class cannot backtrack, so it runs in linear time too.
+const WORD = /[\p{L}\p{N}]+/gu;
+/** Words of ASCII letters and digits, which NFKC normalisation leaves as they are. */
+const ASCII_WORD = /^[A-Za-z0-9]+$/;
 const MAX_WORD = 64;
 const MAX_GAP = 16;
 /**
@@ -131,8 +134,9 @@ function wordsOf(text: string, from: number): Word[] {
   const words: Word[] = [];
   WORD.lastIndex = from;
   for (let match = WORD.exec(text); match; match = WORD.exec(text)) {
+    const word = ASCII_WORD.test(match[0]) ? match[0] : match[0].normalize('NFKC');
     words.push({
-      text: match[0].normalize('NFKC').toLowerCase(),
+      text: word.toLowerCase(),
       start: match.index,
       end: match.index + match[0].length,
     });

@@ -8,7 +8,8 @@ import type { JsonPath } from './json-strings.js';
  * Recognised shapes:
  * - OpenAI chat completion chunks: `choices[i].delta.*` (content, refusal, reasoning, and
  *   `tool_calls[j].function.arguments`), keyed by the choice's and tool call's `index` field;
- *   completions chunks: `choices[i].text`.
+ *   completions chunks: `choices[i].text`. The role and the tool call id, type and function
+ *   name are sent once, whole, and are scanned on their own (see isDeltaIdentifier).
  * - Anthropic message stream events: `delta.text`, `delta.partial_json`, `delta.thinking`,
  *   keyed by the event's `index`.
  * - Ollama NDJSON chunks: `message.content`, `message.thinking`, `response`.
@@ -19,7 +20,11 @@ export function deltaStreamKey(path: JsonPath, record: unknown): string | undefi
     const choice = childAt(record, ['choices', second]);
     const choiceIndex = indexField(choice, second);
     if (third === 'text' && path.length === 3) return `choice:${choiceIndex}:text`;
-    if (third === 'delta') return `choice:${choiceIndex}:${deltaPath(path.slice(3), choice)}`;
+    if (third === 'delta') {
+      const rest = path.slice(3);
+      if (isDeltaIdentifier(rest)) return undefined;
+      return `choice:${choiceIndex}:${deltaPath(rest, choice)}`;
+    }
     return undefined;
   }
   if (first === 'delta' && path.length === 2 && typeof second === 'string') {
@@ -32,6 +37,20 @@ export function deltaStreamKey(path: JsonPath, record: unknown): string | undefi
   }
   if (first === 'response' && path.length === 1) return 'response';
   return undefined;
+}
+
+/**
+ * Returns true for the fields of a chat completion delta that name something rather than carry
+ * model text: `role`, and a tool call's `id`, `type` and `function.name`. Each arrives once, so
+ * as a stream it would end only with the response. Until then the scanner would hold its
+ * record, and every record after it, whenever the value could start a match, such as
+ * `assistant` with a system prompt that contains that word.
+ */
+function isDeltaIdentifier(rest: JsonPath): boolean {
+  if (rest.length === 1) return rest[0] === 'role';
+  if (rest[0] !== 'tool_calls' || typeof rest[1] !== 'number') return false;
+  if (rest.length === 3) return rest[2] === 'id' || rest[2] === 'type';
+  return rest.length === 4 && rest[2] === 'function' && rest[3] === 'name';
 }
 
 /** Writes the path inside `delta`, with tool call positions replaced by their `index`. */

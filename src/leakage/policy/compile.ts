@@ -5,6 +5,7 @@ import { customPatternDetector } from '../detectors/custom.js';
 import type { Detector, LeakageAction } from '../detectors/detector.js';
 import { literalListDetector } from '../detectors/literal-list.js';
 import { PromptFingerprintDetector } from '../detectors/prompt-fingerprint.js';
+import { prefilterFor } from '../engine/prefilter.js';
 import type { ActiveDetector } from '../engine/text-scanner.js';
 import type { LeakageLimits, LeakagePolicy } from './schema.js';
 
@@ -45,6 +46,8 @@ export function compileLeakagePolicy(
   active.push(...policyDetectors(policy, options));
   checkUniqueIds(active);
   checkHoldBack(active, policy.limits.max_hold_back);
+  // Built now, when policies load, rather than on the first response (it takes milliseconds).
+  prefilterFor(active);
   return { enabled: policy.enabled, detectors: active, limits: policy.limits };
 }
 

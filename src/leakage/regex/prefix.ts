@@ -44,6 +44,54 @@ function repeatPrefix(node: Extract<RegexNode, { type: 'repeat' }>): string {
   return `(?:${body}{0,${node.max - 1}}${last})`;
 }
 
+/** A pattern that matches nothing, for the non-empty prefixes of a zero-width assertion. */
+const NOTHING = '[^\\s\\S]';
+
+/**
+ * Builds a pattern for the non-empty strings of the prefix language of `node`. A search for it
+ * anchored at the end of a text (`…\z`) succeeds only when the text ends inside a possible
+ * match. The prefix language cannot tell that, because it also matches the empty string at the
+ * end of every text. Where a repeated part can match the empty string, the result may match
+ * some empty strings too, which is safe because callers use it only to skip work.
+ */
+export function nonEmptyPrefixPattern(node: RegexNode): string {
+  switch (node.type) {
+    case 'atom':
+      return `(?:${node.source})`;
+    case 'assertion':
+      return NOTHING;
+    case 'group':
+      return `${node.open}${nonEmptyPrefixPattern(node.body)})`;
+    case 'alternation':
+      return `(?:${node.options.map(nonEmptyPrefixPattern).join('|')})`;
+    case 'sequence':
+      return sequenceNonEmptyPrefix(node.items, 0);
+    case 'repeat':
+      return repeatNonEmptyPrefix(node);
+  }
+}
+
+function sequenceNonEmptyPrefix(items: RegexNode[], index: number): string {
+  if (index >= items.length) return NOTHING;
+  const item = items[index]!;
+  if (index === items.length - 1) return nonEmptyPrefixPattern(item);
+  // A non-empty prefix of `A B` is a non-empty prefix of A, or A and a non-empty prefix of B.
+  return (
+    `(?:${nonEmptyPrefixPattern(item)}|` +
+    `${emit(item)}${sequenceNonEmptyPrefix(items, index + 1)})`
+  );
+}
+
+function repeatNonEmptyPrefix(node: Extract<RegexNode, { type: 'repeat' }>): string {
+  if (node.max === 0) return NOTHING;
+  const first = nonEmptyPrefixPattern(node.body);
+  if (node.max === 1) return first;
+  // Up to max-1 copies of X and a non-empty prefix of X, or 1 to max-1 copies and a prefix.
+  const body = `(?:${emit(node.body)})`;
+  const copies = node.max === Infinity ? '' : String(node.max - 1);
+  return `(?:${body}{0,${copies}}${first}|${body}{1,${copies}}${prefixPattern(node.body)})`;
+}
+
 /** Writes a node back as RE2 source, with every group non-capturing. */
 export function emit(node: RegexNode): string {
   switch (node.type) {

@@ -1,7 +1,7 @@
 import RE2 from 're2';
 import { maxMatchLength, minMatchLength } from './bounds.js';
 import { headOf } from './head.js';
-import { emit, prefixPattern } from './prefix.js';
+import { emit, nonEmptyPrefixPattern, prefixPattern } from './prefix.js';
 import { parseRegex } from './syntax.js';
 
 /**
@@ -18,6 +18,11 @@ export class ScanPattern {
   private readonly head: { regex: RE2; prefix: RE2 } | undefined;
   /** The unanchored prefix search, used when the pattern has no head. */
   private readonly prefixAnywhere: RE2 | undefined;
+  /**
+   * Self-contained sources, with the flags written inline, for an RE2.Set: `match` finds the
+   * texts that contain a match, and `pending` those that end inside a possible match.
+   */
+  readonly setSources: { match: string; pending: string };
 
   /**
    * Compiles `source` with RE2 `flags` (`i`, `s`, `m`; `g` and `d` are added, so matches carry
@@ -36,6 +41,13 @@ export class ScanPattern {
     }
     const prefix = `(?:${prefixPattern(parsed.root)})\\z`;
     const searchFlags = allFlags.replace('d', '');
+    const inlineFlags = allFlags.replace(/[^ims]/g, '');
+    const scoped = (body: string) =>
+      inlineFlags === '' ? `(?:${body})` : `(?${inlineFlags}:${body})`;
+    this.setSources = {
+      match: scoped(emit(parsed.root)),
+      pending: scoped(`(?:${nonEmptyPrefixPattern(parsed.root)})\\z`),
+    };
     this.prefixAt = new RE2(prefix, `${searchFlags}y`);
     const head = headOf(parsed.root);
     if (head) {
@@ -59,6 +71,15 @@ export class ScanPattern {
    */
   pendingStart(text: string, from: number): number {
     const low = Math.max(from, text.length - this.maxLength);
+    // node-re2 converts every new JS string to UTF-8 in full, once per regex object, so the
+    // searches run on the tail alone. The character before `low` is kept, because `\b` and
+    // `(?m)^` at `low` depend on it.
+    const base = Math.max(0, low - 1);
+    const tail = base === 0 ? text : text.slice(base);
+    return base + this.pendingStartInTail(tail, low - base);
+  }
+
+  private pendingStartInTail(text: string, low: number): number {
     if (!this.head) {
       this.prefixAnywhere!.lastIndex = low;
       return this.prefixAnywhere!.exec(text)?.index ?? text.length;

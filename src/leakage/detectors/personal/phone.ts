@@ -10,7 +10,7 @@ const MAX_DIGITS = 15;
  * Phone numbers in international format: `+`, a country calling code in use, and the national
  * number, optionally grouped with single spaces, dots or dashes and with the trunk prefix
  * written `(0)`. North American numbers (+1) must have 10 national digits and an area code that
- * does not start with 0 or 1. National formats without `+` are not matched.
+ * does not start with 0 or 1. National formats without `+` are left to nationalPhone.
  */
 export function internationalPhone(): Detector {
   const pattern = '\\+[0-9]{1,3}(?:[ .-]?(?:\\(0\\)|\\([0-9]{1,4}\\)|[0-9]{1,6})){1,7}';
