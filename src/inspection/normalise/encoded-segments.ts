@@ -33,7 +33,30 @@ export function decodeEncodedRuns(text: string, limits: EncodedLimits): string[]
     budget -= clipped.length;
     decoded.push(clipped);
   }
+  for (const run of paddedShortRuns(text, limits.minLength)) {
+    if (budget <= 0) break;
+    const readable = decodeRun(run, false);
+    if (readable === undefined) continue;
+    const clipped = readable.slice(0, budget);
+    budget -= clipped.length;
+    decoded.push(clipped);
+  }
   return decoded;
+}
+
+/**
+ * A standalone base64 token with `=` padding and a length that is a multiple of 4. The padding
+ * marks it as base64 even below the minimum length, as in `YGlkYA==`, which is `` `id` ``. The
+ * token must stand alone, so each start position is tried once and the scan stays linear.
+ */
+const PADDED_TOKEN = /(?:^|[^A-Za-z0-9+/=_-])([A-Za-z0-9+/]{6,62}={1,2})(?![A-Za-z0-9+/=_-])/g;
+
+function* paddedShortRuns(text: string, minLength: number): Generator<string> {
+  if (!text.includes('=')) return;
+  for (const match of text.matchAll(PADDED_TOKEN)) {
+    const token = match[1]!;
+    if (token.length % 4 === 0 && token.replace(/=+$/, '').length < minLength) yield token;
+  }
 }
 
 /**
