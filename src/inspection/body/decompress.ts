@@ -23,7 +23,7 @@ export type DecodedBody =
       readonly detail: string;
     };
 
-/** True when the Content-Encoding value asks for no decoding. */
+/** Tells whether a Content-Encoding value means no decoding: absent, empty or `identity`. */
 export function isIdentityEncoding(encoding: string | undefined): boolean {
   if (encoding === undefined) return true;
   const value = encoding.trim().toLowerCase();

@@ -1,4 +1,4 @@
-/** Why a JSON document is too complex, or undefined when it is within the limits. */
+/** The limit a JSON document crosses: nesting depth or object members. */
 export type JsonLimitProblem =
   | { readonly limit: 'depth'; readonly max: number }
   | { readonly limit: 'keys'; readonly max: number };

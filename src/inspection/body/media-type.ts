@@ -1,4 +1,4 @@
-/** The media type of a Content-Type value, lower-cased and without parameters; '' when absent. */
+/** Returns the media type of a Content-Type value, lower-cased, without parameters, or ''. */
 export function mediaTypeOf(contentType: string | undefined): string {
   if (contentType === undefined) return '';
   const semicolon = contentType.indexOf(';');
