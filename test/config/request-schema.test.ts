@@ -343,7 +343,7 @@ t.test('shipped policy schemas', async (t) => {
   t.equal(body?.({ query: 'a', collection: 'a/b' }), false, 'a collection with a slash fails');
   t.equal(body?.({ query: 'a', stream: 'yes' }), false, 'a string stream fails');
   t.equal(body?.({ query: 'a', other: 1 }), false, 'an unknown field fails');
-  t.equal(body?.({ query: 'a', leak: ['secret'] }), true, 'the sample backend test switch passes');
+  t.equal(body?.({ query: 'a', leak: ['secret'] }), false, 'the backend test switch is refused');
   const query = upload!.requestSchema?.query;
   t.ok(query, 'document-upload has a query schema');
   t.equal(query?.({}), true);

@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
@@ -11,8 +11,31 @@ import { Gateway } from '../../src/server/gateway.js';
 import { AUDIENCE, ISSUER, generateSigningKey, signJwt } from '../auth/helpers/tokens.js';
 import { waitFor } from '../helpers/e2e.js';
 
-// The shipped policy folder, used as it is: the demo shows what the default policy stops.
-const POLICIES_DIR = fileURLToPath(new URL('../../policies', import.meta.url));
+// The shipped policy, with one change: its request schema also admits the backend's switch for
+// planted test leaks, which the shipped schema rejects like any unknown field.
+const SHIPPED_ROUTES = fileURLToPath(new URL('../../policies/routes.yaml', import.meta.url));
+const STREAM_FIELD = '          stream: { type: boolean }\n';
+const LEAK_FIELD = [
+  '          leak:',
+  '            anyOf:',
+  '              - { type: string, enum: [secret, card, system_prompt] }',
+  '              - type: array',
+  '                minItems: 1',
+  '                items: { type: string, enum: [secret, card, system_prompt] }',
+  '',
+].join('\n');
+
+/** Writes the shipped routes with the leak switch admitted into `dir`, and returns `dir`. */
+async function demoPolicies(dir: string): Promise<string> {
+  const shipped = await readFile(SHIPPED_ROUTES, 'utf8');
+  if (!shipped.includes(STREAM_FIELD)) throw new Error('the shipped rag-query schema changed');
+  await mkdir(dir);
+  await writeFile(
+    path.join(dir, 'routes.yaml'),
+    shipped.replace(STREAM_FIELD, STREAM_FIELD + LEAK_FIELD),
+  );
+  return dir;
+}
 const QUERY_PATH = '/api/rag/query';
 const QUESTION = 'What is AgentFlow?';
 const PROMPT_WINDOW_WORDS = 8;
@@ -26,7 +49,7 @@ interface Demo {
 
 /**
  * Starts the sample backend with its leak test switch on, and a gateway in front of it with
- * the shipped policies/ and an issuer whose key the test holds.
+ * the shipped routes (plus the switch) and an issuer whose key the test holds.
  */
 async function startDemo(t: Test, streamDelayMs = 0): Promise<Demo> {
   const backend = await startRagBackend({ port: 0, streamDelayMs, leakTestData: true });
@@ -51,7 +74,7 @@ async function startDemo(t: Test, streamDelayMs = 0): Promise<Demo> {
       `      audiences: ['${AUDIENCE}']`,
       '      algorithms: [EdDSA]',
       `      keys: [{ file: '${keyFile}' }]`,
-      `policies: { dir: '${POLICIES_DIR}' }`,
+      `policies: { dir: '${await demoPolicies(path.join(dir, 'policies'))}' }`,
       '',
     ].join('\n'),
   );
