@@ -1,9 +1,10 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ServerResponse } from 'node:http';
 import type { GatewayError } from '../errors/gateway-error.js';
 import { renderProblem } from '../errors/problem.js';
 import type { GatewayMetrics } from '../monitoring/metrics.js';
 import { emitRejectionEvent } from '../monitoring/security-events.js';
 import type { RequestContext } from './context.js';
+import { hasRequestBody } from './request-body.js';
 import type { DirectAnswer } from './stage.js';
 
 /**
@@ -42,12 +43,12 @@ export function sendRejection(
     ...error.headers,
     ...problem.headers,
   };
-  if (bodyUnread(context.req)) headers['connection'] = 'close';
+  if (!context.req.complete && hasRequestBody(context)) headers['connection'] = 'close';
   response.writeHead(problem.status, headers);
   response.end(problem.body);
 }
 
-/** Sends an answer that the gateway gives itself, such as an allowed CORS preflight. */
+/** Sends a response that the gateway produces itself, such as an allowed CORS preflight. */
 export function sendAnswer(
   context: RequestContext,
   response: ServerResponse,
@@ -59,17 +60,7 @@ export function sendAnswer(
     'content-length': '0',
     'x-request-id': context.requestId,
   };
-  if (bodyUnread(context.req)) headers['connection'] = 'close';
+  if (!context.req.complete && hasRequestBody(context)) headers['connection'] = 'close';
   response.writeHead(answer.status, headers);
   response.end();
-}
-
-/**
- * Tells whether part of the request body may still be on the connection. `req.complete` alone
- * is false for a request without a body until its end event, so the framing headers decide.
- */
-function bodyUnread(req: IncomingMessage): boolean {
-  if (req.complete) return false;
-  const length = req.headers['content-length'];
-  return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
 }

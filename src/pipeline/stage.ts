@@ -3,7 +3,7 @@ import type { ErrorCode } from '../errors/catalogue.js';
 import type { ProblemFieldError } from '../errors/problem.js';
 import type { RequestContext } from './context.js';
 
-/** A response the gateway sends itself, without the upstream, such as a CORS preflight answer. */
+/** A response the gateway sends itself, without the upstream, such as a CORS preflight response. */
 export class DirectAnswer {
   constructor(
     readonly status: number,
@@ -41,7 +41,7 @@ export function rejectWithDetail(code: ErrorCode, reason: string, detail: string
   return { action: 'reject', error: new GatewayError(code, reason, { detail }) };
 }
 
-/** Answers the request from the gateway, with no body. */
+/** Responds to the request from the gateway, with no body. */
 export function respond(status: number, headers: Record<string, string>): Decision {
   return { action: 'respond', answer: new DirectAnswer(status, headers) };
 }
