@@ -41,6 +41,8 @@ const positives: [string, string, string][] = [
     'maps key AIzaFAKE0123456789abcdefghijklmnopqrstu.',
     'maps key [REDACTED:gcp].',
   ],
+  // One character away from a published Firebase test key is an unknown key.
+  ['google-api-key', 'key AIzaSyBcE-OOIbhjyR83gm4r2MFCu4MJmprNXsx', 'key [REDACTED:gcp]'],
   [
     'azure-connection-string',
     `DefaultEndpointsProtocol=https;AccountName=fake;AccountKey=${azureKey.toString('base64')};`,
@@ -131,6 +133,9 @@ const negatives: [string, string][] = [
   ['aws-secret-access-key', 'aws_secret_access_key = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"'],
   ['google-api-key', 'AIzaFAKE0123456789abcdefghijklmnopqrst'],
   ['google-api-key', 'AIzaFAKE0123456789abcdefghijklmnopqrstuvw'],
+  // Published by their vendors: AWS documentation and the Firebase SDK's test sources.
+  ['aws-access-key-id', 'AKIAIOSFODNN7EXAMPLE'],
+  ['google-api-key', 'firebase test key AIzaSyBcE-OOIbhjyR83gm4r2MFCu4MJmprNXsw'],
   ['azure-client-secret', 'client_secret=bP88Q~xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx'],
   ['github-token', 'ghp_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx'],
   ['github-token', 'ghp_FAKEfake0123456789'],

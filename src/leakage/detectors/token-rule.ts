@@ -1,5 +1,6 @@
 import { isDelimited, TOKEN_CHAR } from '../checks/boundary.js';
 import { looksLikePlaceholder } from '../checks/placeholder.js';
+import { isPublishedCredential } from '../checks/published-credentials.js';
 import type { DetectorGroup } from './detector.js';
 import {
   groupSpan,
@@ -24,8 +25,8 @@ export interface TokenRule {
 }
 
 /**
- * Builds a detector that accepts a token only when it is delimited and its random part is not a
- * placeholder such as `xxxxxxxx`.
+ * Builds a detector that accepts a token only when it is delimited, its random part is not a
+ * placeholder such as `xxxxxxxx`, and it is not a credential its vendor has published.
  */
 export function tokenDetector(rule: TokenRule, group: DetectorGroup = 'secrets'): PatternDetector {
   const continues = rule.continues ?? TOKEN_CHAR;
@@ -35,6 +36,7 @@ export function tokenDetector(rule: TokenRule, group: DetectorGroup = 'secrets')
     const random = firstGroupSpan(match);
     if (random && looksLikePlaceholder(text.slice(random.start, random.end))) return undefined;
     if (rule.check && !rule.check(match[0])) return undefined;
+    if (isPublishedCredential(match[0])) return undefined;
     return { start: match.index, end };
   };
   return new PatternDetector({
