@@ -34,6 +34,16 @@ export class EventSequencer {
     return gap ? 'gap' : 'applied';
   }
 
+  /**
+   * Notes a write this replica made and has already applied. A reload that is reading replaces
+   * the local state with a snapshot that may predate the write, and the write's own channel
+   * message may arrive only after the reload ends. Holding the write with the channel events
+   * replays it on top of the snapshot when it is newer. Outside a reload it does nothing.
+   */
+  holdOwnWrite(message: VersionedEvent): void {
+    this.#held?.push(message);
+  }
+
   /** Starts holding events back until {@link endReload} or {@link abortReload}. */
   beginReload(): void {
     this.#held ??= [];
@@ -54,7 +64,8 @@ export class EventSequencer {
   }
 
   #replay(): boolean {
-    const held = this.#held ?? [];
+    // Own writes join the held channel events out of order; sorting restores version order.
+    const held = (this.#held ?? []).sort((a, b) => a.version - b.version);
     this.#held = undefined;
     let gap = false;
     for (const message of held) gap = this.receive(message) === 'gap' || gap;

@@ -125,6 +125,7 @@ export class RedisRevocationList implements RevocationList {
     // Apply our own change at once, unless its message has already been applied, so that
     // checks on this gateway reflect it as soon as revoke returns.
     if (this.#sequencer.version < version) this.#table.set(record);
+    this.#sequencer.holdOwnWrite({ version, event: { op: 'revoke', record } });
     this.#log.info(
       { kind: record.kind, value: record.value, expiresAt: record.expiresAt, version },
       'revocation stored',
@@ -139,6 +140,7 @@ export class RedisRevocationList implements RevocationList {
     );
     if (version === 0) return false;
     if (this.#sequencer.version < version) this.#table.delete(key);
+    this.#sequencer.holdOwnWrite({ version, event: { op: 'unrevoke', key } });
     this.#log.info({ kind, value, version }, 'revocation removed');
     return true;
   }

@@ -11,7 +11,9 @@ import { PROBE_PATH } from './upstream.js';
 /** The compiled CLI; `npm test` builds it, `npx tap` alone uses whatever `npm run build` left. */
 export const CLI_PATH = fileURLToPath(new URL('../../dist/src/cli.js', import.meta.url));
 
-const START_TIMEOUT_MS = 10_000;
+// A start takes under a second on an idle machine. With both cores busy and `--liftoff-only`
+// (large-bodies.test.ts), it took over 10 s, so the limit only catches a gateway that hangs.
+const START_TIMEOUT_MS = 30_000;
 const KIB = 1024;
 
 export interface GatewayProcess {

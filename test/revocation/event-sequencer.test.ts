@@ -60,3 +60,34 @@ t.test('sequencer abort replays held events', async (t) => {
   t.equal(events.abortReload(), true, 'the held event skips version 2');
   t.same(applied, ['a', 'c']);
 });
+
+t.test('own write survives an older snapshot', async (t) => {
+  const { events, applied } = sequencer();
+  events.receive({ version: 1, event: unrevoke('a') });
+  events.beginReload();
+  t.equal(events.receive({ version: 2, event: unrevoke('b') }), 'buffered');
+  events.holdOwnWrite({ version: 4, event: unrevoke('own') });
+  t.equal(events.receive({ version: 3, event: unrevoke('c') }), 'buffered');
+  t.equal(events.endReload(1), false, 'versions 2 to 4 follow the snapshot without a gap');
+  t.same(applied, ['a', 'b', 'c', 'own'], 'replayed in version order, own write included');
+  t.equal(events.version, 4);
+  t.equal(events.receive({ version: 4, event: unrevoke('own') }), 'duplicate');
+  t.same(applied, ['a', 'b', 'c', 'own'], 'its channel message is not applied again');
+});
+
+t.test('own write in a newer snapshot is skipped', async (t) => {
+  const { events, applied } = sequencer();
+  events.beginReload();
+  events.holdOwnWrite({ version: 2, event: unrevoke('own') });
+  t.equal(events.endReload(3), false);
+  t.same(applied, [], 'the snapshot already contains it');
+  t.equal(events.version, 3);
+});
+
+t.test('own write outside a reload is not held', async (t) => {
+  const { events, applied } = sequencer();
+  events.holdOwnWrite({ version: 1, event: unrevoke('own') });
+  t.same(applied, [], 'the caller applies it');
+  t.equal(events.version, 0, 'the version waits for the channel message');
+  t.equal(events.receive({ version: 1, event: unrevoke('own') }), 'applied');
+});
