@@ -1,11 +1,23 @@
 // Starts the sample RAG backend and the gateway in front of it, for trying the gateway out.
 // Builds first when the compiled files are missing or older than the sources.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer } from 'node:http';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { parseDocument } from 'yaml';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const backendPort = Number(process.env.RAG_BACKEND_PORT ?? 8000);
@@ -14,6 +26,7 @@ const backendMain = path.join(root, 'dist/examples/rag-backend/server.js');
 const demoKeyFile = path.join(root, '.demo/signing-key.jwk');
 // Must match auth.issuers[0].jwks.url in config/gateway.yaml.
 const demoIssuerPort = 9091;
+const shippedConfig = path.join(root, 'config/gateway.yaml');
 
 function newestModification(dir) {
   let newest = 0;
@@ -87,7 +100,54 @@ async function startDemoIssuer() {
   return { server, token: await mintToken(['user']) };
 }
 
+// A throwaway key set for the encryption API, in a temporary folder removed at exit: a master
+// key, the backend's caller token, and a copy of the shipped configuration that turns the API on
+// with a Unix socket beside them. Documents stored in one run cannot be read in the next, which
+// is fine because the backend keeps them in the same folder.
+function writeDemoCrypto() {
+  const dir = mkdtempSync(path.join(tmpdir(), 'agentflow-demo-'));
+  const keyFile = path.join(dir, 'crypto-key-v1');
+  const generateArgs = [gatewayCli, 'keys', 'generate', '--out', keyFile];
+  const generated = spawnSync(process.execPath, generateArgs, {
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  if (generated.status !== 0) {
+    throw new Error(`keys generate failed with exit code ${generated.status}`);
+  }
+  const tokenFile = path.join(dir, 'backend.token');
+  writeFileSync(tokenFile, `${randomBytes(32).toString('hex')}\n`, { mode: 0o600 });
+  const socket = path.join(dir, 'crypto.sock');
+  const documents = path.join(dir, 'documents');
+  mkdirSync(documents, { mode: 0o700 });
+
+  const config = parseDocument(readFileSync(shippedConfig, 'utf8'));
+  // The copy lives in another folder, so its relative policy folder is made absolute.
+  const policies = config.getIn(['policies', 'dir']) ?? '../policies';
+  config.setIn(['policies', 'dir'], path.resolve(path.dirname(shippedConfig), policies));
+  config.set(
+    'crypto',
+    config.createNode({
+      enabled: true,
+      keys: [{ version: 1, file: keyFile }],
+      callers: [{ name: 'rag-backend', token_file: tokenFile, context_prefixes: ['file:'] }],
+      socket: { path: socket },
+    }),
+  );
+  const configFile = path.join(dir, 'gateway.yaml');
+  writeFileSync(configFile, config.toString());
+
+  return { dir, configFile, tokenFile, socket, documents };
+}
+
 buildIfNeeded();
+const userConfig = process.argv
+  .slice(2)
+  .some((arg) => arg === '--config' || arg.startsWith('--config='));
+// With a configuration of the user's own, the backend runs without the encryption API.
+const demoCrypto = userConfig ? undefined : writeDemoCrypto();
+process.on('exit', () => {
+  if (demoCrypto !== undefined) rmSync(demoCrypto.dir, { recursive: true, force: true });
+});
 let demoIssuer;
 try {
   demoIssuer = await startDemoIssuer();
@@ -99,9 +159,23 @@ const children = [];
 const backend = spawn(process.execPath, [backendMain, '--port', String(backendPort)], {
   cwd: root,
   stdio: ['ignore', 'ignore', 'inherit'],
+  env: {
+    ...process.env,
+    ...(demoCrypto === undefined
+      ? {}
+      : {
+          RAG_BACKEND_CRYPTO_URL: `unix:${demoCrypto.socket}`,
+          RAG_BACKEND_CRYPTO_TOKEN_FILE: demoCrypto.tokenFile,
+          RAG_BACKEND_STORAGE_DIR: demoCrypto.documents,
+        }),
+  },
 });
 children.push(backend);
-const gateway = spawn(process.execPath, [gatewayCli, 'serve', ...process.argv.slice(2)], {
+const gatewayArgs =
+  demoCrypto === undefined
+    ? process.argv.slice(2)
+    : ['--config', demoCrypto.configFile, ...process.argv.slice(2)];
+const gateway = spawn(process.execPath, [gatewayCli, 'serve', ...gatewayArgs], {
   cwd: root,
   stdio: 'inherit',
   env: {
@@ -129,6 +203,19 @@ backend.on('exit', (code) => {
   }
 });
 
+function cryptoHelp({ configFile, documents }) {
+  return `
+Uploads are stored encrypted through the gateway's encryption API (configuration:
+${configFile}). Upload a file, then read it back with the id from the answer:
+  printf 'Quarterly plan: ship the encryption API.\\n' > note.txt
+  curl -s http://127.0.0.1:8080/api/documents/upload -H "authorization: Bearer $TOKEN" \\
+    -F 'file=@note.txt;type=text/plain'
+  curl -s http://127.0.0.1:8080/api/documents/ID -H "authorization: Bearer $TOKEN"
+The stored files in ${documents} hold ciphertext only, and a token of
+another subject gets 404 for the same id.
+`;
+}
+
 try {
   await waitFor(`http://127.0.0.1:${backendPort}/health`, 'sample backend', backend);
   await waitFor('http://127.0.0.1:9090/readyz', 'gateway', gateway);
@@ -154,6 +241,6 @@ Try:
 
 Without the token the gateway answers 401. Mint others with:
   node dist/src/cli.js token mint --key .demo/signing-key.jwk --sub alice --roles user,admin
-
+${demoCrypto === undefined ? '' : cryptoHelp(demoCrypto)}
 Press Ctrl-C to stop.
 `);

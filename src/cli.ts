@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { constants } from 'node:os';
 import { parseArgs } from 'node:util';
 import { runKeys } from './cli/keys.js';
 import { runRevoke } from './cli/revoke.js';
@@ -89,29 +90,39 @@ async function validate(
 }
 
 async function serve(configFile: string, policiesDir: string | undefined): Promise<number> {
-  const gateway = await Gateway.start({ configFile, policiesDir });
+  // Handlers go in before the gateway starts. As PID 1 in a container, a process without a
+  // handler ignores SIGTERM, and a stop during start-up would wait for the kill timeout. Until
+  // the listeners are open there is nothing to drain, so a stop signal ends the process at once,
+  // with the exit code of Node's default action.
+  let requestStop = (signal: NodeJS.Signals): void => {
+    process.exit(128 + constants.signals[signal]);
+  };
+  // Before the gateway has started, the files it is loading are already the newest.
+  let requestReload = (): void => undefined;
+  // `on`, not `once`: a second signal during the drain must not get Node's default action,
+  // which would end the process at once and cut the requests still finishing.
+  process.on('SIGTERM', (signal) => requestStop(signal));
+  process.on('SIGINT', (signal) => requestStop(signal));
+  process.on('SIGHUP', () => requestReload());
+  const started = await Gateway.start({ configFile, policiesDir });
+  requestReload = () => {
+    started.log.info({ signal: 'SIGHUP' }, 'signal received');
+    void started.reload('sighup');
+  };
   await new Promise<void>((resolve) => {
     let stopping = false;
-    const stop = (signal: NodeJS.Signals) => {
-      gateway.log.info(
+    requestStop = (signal) => {
+      started.log.info(
         { signal },
         stopping ? 'signal received; already stopping' : 'signal received',
       );
       if (stopping) return;
       stopping = true;
-      gateway.stop().then(resolve, (error: unknown) => {
-        gateway.log.error({ err: error }, 'shutdown failed');
+      started.stop().then(resolve, (error: unknown) => {
+        started.log.error({ err: error }, 'shutdown failed');
         resolve();
       });
     };
-    // `on`, not `once`: a second signal during the drain must not get Node's default action,
-    // which would end the process at once and cut the requests still finishing.
-    process.on('SIGTERM', stop);
-    process.on('SIGINT', stop);
-    process.on('SIGHUP', () => {
-      gateway.log.info({ signal: 'SIGHUP' }, 'signal received');
-      void gateway.reloadPolicy('sighup');
-    });
   });
   return 0;
 }

@@ -83,7 +83,7 @@ t.test('validate shipped files', async (t) => {
     'policies',
   ]);
   t.equal(result.code, 0);
-  t.equal(result.stdout, 'valid: config/gateway.yaml and 1 policy file(s), 4 route(s)\n');
+  t.equal(result.stdout, 'valid: config/gateway.yaml and 1 policy file(s), 5 route(s)\n');
   t.equal(result.stderr, demoIssuerWarning('config/gateway.yaml'), 'warns about the demo issuer');
 });
 
@@ -105,7 +105,7 @@ t.test('validate warns about demo issuer', async (t) => {
   const demo = path.join(dir, 'demo.yaml');
   const withDemo = await runCli(['validate', '--config', demo, '--policies', 'policies']);
   t.equal(withDemo.code, 0, 'still valid');
-  t.equal(withDemo.stdout, `valid: ${demo} and 1 policy file(s), 4 route(s)\n`);
+  t.equal(withDemo.stdout, `valid: ${demo} and 1 policy file(s), 5 route(s)\n`);
   t.equal(withDemo.stderr, demoIssuerWarning(demo), 'one warning line');
 
   const own = path.join(dir, 'own-issuer.yaml');
@@ -117,7 +117,7 @@ t.test('validate warns about demo issuer', async (t) => {
 t.test('validate uses the configured policy folder', async (t) => {
   const result = await runCli(['validate']);
   t.equal(result.code, 0, 'config/gateway.yaml names ../policies');
-  t.equal(result.stdout, 'valid: config/gateway.yaml and 1 policy file(s), 4 route(s)\n');
+  t.equal(result.stdout, 'valid: config/gateway.yaml and 1 policy file(s), 5 route(s)\n');
 });
 
 t.test('validate reads AGENTFLOW_GATEWAY_CONFIG', async (t) => {
@@ -127,7 +127,7 @@ t.test('validate reads AGENTFLOW_GATEWAY_CONFIG', async (t) => {
     AGENTFLOW_GATEWAY_CONFIG: config,
   });
   t.equal(result.code, 0);
-  t.equal(result.stdout, `valid: ${config} and 1 policy file(s), 4 route(s)\n`);
+  t.equal(result.stdout, `valid: ${config} and 1 policy file(s), 5 route(s)\n`);
 });
 
 t.test('validate needs an issuer', async (t) => {
@@ -137,7 +137,7 @@ t.test('validate needs an issuer', async (t) => {
   t.equal(result.code, 2);
   t.equal(result.stdout, '');
   const lines = result.stderr.trimEnd().split('\n');
-  t.equal(lines.length, 3, 'one line per route that verifies tokens');
+  t.equal(lines.length, 4, 'one line per route that verifies tokens');
   t.match(
     lines[0],
     /^policies\/routes\.yaml:\d+:\d+: routes\[0\]\.auth: route "rag-query" verifies tokens \(auth: required\) but the gateway configuration has no auth\.issuers/,

@@ -33,6 +33,15 @@ export function sendError(res: ServerResponse, error: HttpError): void {
   sendJson(res, error.status, { error: error.code, message: error.message }, error.headers);
 }
 
+/**
+ * Returns the caller's subject from `X-User-Id`, which the gateway sets from the verified token
+ * and removes from client requests. Requests sent to the backend directly may lack it.
+ */
+export function subjectOf(req: IncomingMessage): string | undefined {
+  const value = req.headers['x-user-id'];
+  return typeof value === 'string' && value !== '' ? value : undefined;
+}
+
 /** Returns the media type of a Content-Type header in lower case, without parameters. */
 export function mediaType(contentType: string | undefined): string {
   return (contentType ?? '').split(';', 1)[0].trim().toLowerCase();

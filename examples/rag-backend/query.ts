@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
 import { composeAnswer } from './answer.js';
-import { HttpError, mediaType, readBody, sendJson } from './http.js';
+import { HttpError, mediaType, readBody, sendJson, subjectOf } from './http.js';
 import { parseLeakField, withLeaks, type LeakKind } from './leak.js';
 import type { DocumentStore } from './retrieval.js';
 import { streamChatCompletion } from './sse.js';
@@ -103,7 +103,7 @@ export async function handleQuery(
     );
   }
 
-  const hits = context.store.search(request.collection, request.query, MAX_SOURCES);
+  const hits = context.store.search(request.collection, request.query, MAX_SOURCES, subjectOf(req));
   const answer = withLeaks(composeAnswer(request.query, request.collection, hits), request.leak);
 
   if (request.stream) {

@@ -10,6 +10,8 @@ interface IndexedDocument {
   document: CorpusDocument;
   termFrequencies: Map<string, number>;
   length: number;
+  /** The subject that uploaded the document; bundled documents and anonymous uploads have none. */
+  owner: string | undefined;
 }
 
 // Common BM25 defaults. K1 caps the gain from repeated terms, and B sets how strongly long
@@ -60,7 +62,7 @@ export function tokenize(text: string): string[] {
 // A title summarises its document, so each title word counts as this many occurrences.
 const TITLE_WEIGHT = 2;
 
-function indexDocument(document: CorpusDocument): IndexedDocument {
+function indexDocument(document: CorpusDocument, owner: string | undefined): IndexedDocument {
   const titleTokens = tokenize(document.title);
   const tokens = [
     ...Array.from({ length: TITLE_WEIGHT }, () => titleTokens).flat(),
@@ -70,7 +72,7 @@ function indexDocument(document: CorpusDocument): IndexedDocument {
   for (const token of tokens) {
     termFrequencies.set(token, (termFrequencies.get(token) ?? 0) + 1);
   }
-  return { document, termFrequencies, length: tokens.length };
+  return { document, termFrequencies, length: tokens.length, owner };
 }
 
 /**
@@ -101,15 +103,23 @@ export class DocumentStore {
     return [...this.collections.keys()];
   }
 
-  /** Indexes a document and creates its collection if needed. */
-  add(document: CorpusDocument): void {
+  /**
+   * Indexes a document and creates its collection if needed. A document with an `owner` is
+   * found only by that owner's searches.
+   */
+  add(document: CorpusDocument, owner?: string): void {
     this.createCollection(document.collection);
-    this.collections.get(document.collection)?.push(indexDocument(document));
+    this.collections.get(document.collection)?.push(indexDocument(document, owner));
   }
 
-  /** Returns up to `limit` documents of the collection, best first, that share a term with the query. */
-  search(collection: string, query: string, limit: number): SearchHit[] {
-    const documents = this.collections.get(collection) ?? [];
+  /**
+   * Returns up to `limit` documents of the collection, best first, that share a term with the
+   * query and that `reader` may see: those without an owner and those `reader` owns.
+   */
+  search(collection: string, query: string, limit: number, reader?: string): SearchHit[] {
+    const documents = (this.collections.get(collection) ?? []).filter(
+      (indexed) => indexed.owner === undefined || indexed.owner === reader,
+    );
     if (documents.length === 0) {
       return [];
     }

@@ -1,12 +1,17 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
+import type { DocumentVault } from './document-vault.js';
+import { DOCUMENT_PATH_PREFIX, handleDocumentRead } from './documents.js';
 import { HttpError, sendError, sendJson } from './http.js';
 import { logError } from './log.js';
 import { handleQuery } from './query.js';
 import type { QueryContext } from './query.js';
 import { handleUpload } from './upload.js';
 
-export type BackendContext = QueryContext;
+export interface BackendContext extends QueryContext {
+  /** Storage of uploaded documents, encrypted when the encryption API is configured. */
+  vault: DocumentVault;
+}
 
 type Handler = (req: IncomingMessage, res: ServerResponse, context: BackendContext) => unknown;
 
@@ -26,9 +31,14 @@ const ROUTES = new Map<string, Map<string, Handler>>([
   [
     '/api/documents/upload',
     new Map<string, Handler>([
-      ['POST', (req, res, context) => handleUpload(req, res, context.store)],
+      ['POST', (req, res, context) => handleUpload(req, res, context.store, context.vault)],
     ]),
   ],
+]);
+
+/** Methods of `/api/documents/{id}`, the one path with a parameter. */
+const DOCUMENT_METHODS = new Map<string, Handler>([
+  ['GET', (req, res, context) => handleDocumentRead(req, res, context.vault)],
 ]);
 
 async function dispatch(
@@ -38,9 +48,10 @@ async function dispatch(
 ): Promise<void> {
   const method = req.method ?? '';
   const pathname = (req.url ?? '/').split('?', 1)[0];
-  const methods = ROUTES.get(pathname);
+  const isDocument = pathname.startsWith(DOCUMENT_PATH_PREFIX) && !ROUTES.has(pathname);
+  const methods = isDocument ? DOCUMENT_METHODS : ROUTES.get(pathname);
   if (methods === undefined) {
-    const known = [...ROUTES.keys()].join(', ');
+    const known = [...ROUTES.keys(), `${DOCUMENT_PATH_PREFIX}{id}`].join(', ');
     throw new HttpError(404, 'not_found', `path ${pathname} not found. Known paths: ${known}.`);
   }
 

@@ -1,11 +1,16 @@
 import { realpathSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 
 import { CORPUS } from './corpus.js';
+import { CryptoClient, type CryptoClientOptions } from './crypto-client.js';
+import { DocumentVault } from './document-vault.js';
 import { logError, logLine } from './log.js';
 import { DocumentStore } from './retrieval.js';
 import { createRequestListener } from './router.js';
@@ -28,11 +33,23 @@ export interface RagBackendOptions {
    * Off by default, and then a `leak` field gets 400.
    */
   leakTestData?: boolean;
+  /**
+   * The gateway's encryption API. With it, uploaded documents are stored encrypted under their
+   * owner's context; without it, they are stored in base64.
+   */
+  crypto?: CryptoClientOptions;
+  /**
+   * Folder for uploaded documents, which must exist. Defaults to a new temporary folder that
+   * close() removes.
+   */
+  storageDir?: string;
 }
 
 export interface RagBackend {
   url: string;
   port: number;
+  /** The folder the uploaded documents are stored in, one JSON file each. */
+  storageDir: string;
   /** Stops listening and cuts open connections, including streams in progress. */
   close(): Promise<void>;
 }
@@ -72,21 +89,38 @@ export async function startRagBackend(options: RagBackendOptions = {}): Promise<
 
   const store = new DocumentStore(CORPUS);
   store.createCollection(DEFAULT_UPLOAD_COLLECTION);
+  const crypto = options.crypto === undefined ? undefined : new CryptoClient(options.crypto);
+  const temporaryDir =
+    options.storageDir === undefined
+      ? await mkdtemp(path.join(tmpdir(), 'rag-backend-documents-'))
+      : undefined;
+  const storageDir = options.storageDir ?? temporaryDir!;
+  const vault = new DocumentVault(storageDir, crypto);
 
   // noDelay turns off Nagle's algorithm, which would otherwise hold back small SSE events.
   const leakTestData = options.leakTestData ?? false;
   const server = createServer(
     { noDelay: true },
-    createRequestListener({ store, streamDelayMs, leakTestData }),
+    createRequestListener({ store, vault, streamDelayMs, leakTestData }),
   );
-  await listen(server, options.port ?? 0, host);
+  try {
+    await listen(server, options.port ?? 0, host);
+  } catch (error) {
+    if (temporaryDir !== undefined) await rm(temporaryDir, { recursive: true, force: true });
+    throw error;
+  }
 
   const { port } = server.address() as AddressInfo;
+  const close = async (): Promise<void> => {
+    await closeServer(server);
+    if (temporaryDir !== undefined) await rm(temporaryDir, { recursive: true, force: true });
+  };
   let closing: Promise<void> | undefined;
   return {
     url: formatUrl(host, port),
     port,
-    close: () => (closing ??= closeServer(server)),
+    storageDir,
+    close: () => (closing ??= close()),
   };
 }
 
@@ -100,6 +134,13 @@ Environment:
   RAG_BACKEND_PORT              TCP port, used when --port is absent
   RAG_BACKEND_STREAM_DELAY_MS   Pause between streamed events, in milliseconds (default ${DEFAULT_STREAM_DELAY_MS})
   RAG_BACKEND_LEAK_TEST_DATA    1 lets queries ask for planted leaks with "leak" (testing only; default 0)
+  RAG_BACKEND_CRYPTO_URL        The gateway's encryption API: http://HOST:PORT of its admin
+                                listener or unix:/PATH of its crypto socket. Uploaded documents
+                                are then stored encrypted; without it, in base64
+  RAG_BACKEND_CRYPTO_TOKEN_FILE File with this backend's caller token for the encryption API
+  RAG_BACKEND_CRYPTO_TOKEN      The caller token itself, when no token file is given
+  RAG_BACKEND_STORAGE_DIR       Existing folder for uploaded documents (default: a temporary
+                                folder, removed at stop)
 `;
 
 class UsageError extends Error {}
@@ -150,8 +191,27 @@ async function runStandalone(): Promise<void> {
     'RAG_BACKEND_LEAK_TEST_DATA',
   );
 
-  const backend = await startRagBackend({ host: DEFAULT_HOST, port, streamDelayMs, leakTestData });
-  logLine(process.stdout, { msg: 'rag backend listening', url: backend.url });
+  const crypto = await cryptoFromEnvironment(process.env);
+  const backend = await startRagBackend({
+    host: DEFAULT_HOST,
+    port,
+    streamDelayMs,
+    leakTestData,
+    crypto,
+    storageDir: process.env.RAG_BACKEND_STORAGE_DIR,
+  });
+  logLine(process.stdout, {
+    msg: 'rag backend listening',
+    url: backend.url,
+    storage_dir: backend.storageDir,
+    crypto_url: crypto?.url,
+  });
+  if (crypto === undefined) {
+    logLine(process.stdout, {
+      level: 'warn',
+      msg: 'RAG_BACKEND_CRYPTO_URL is not set: uploaded documents are stored unencrypted',
+    });
+  }
   if (leakTestData) {
     logLine(process.stdout, {
       level: 'warn',
@@ -170,6 +230,33 @@ async function runStandalone(): Promise<void> {
   };
   process.once('SIGTERM', shutdown);
   process.once('SIGINT', shutdown);
+}
+
+/** Reads the encryption API's address and token from the environment; undefined without a URL. */
+async function cryptoFromEnvironment(
+  env: NodeJS.ProcessEnv,
+): Promise<CryptoClientOptions | undefined> {
+  const url = env.RAG_BACKEND_CRYPTO_URL;
+  if (url === undefined || url === '') return undefined;
+  const tokenFile = env.RAG_BACKEND_CRYPTO_TOKEN_FILE;
+  let token = env.RAG_BACKEND_CRYPTO_TOKEN ?? '';
+  if (tokenFile !== undefined && tokenFile !== '') {
+    try {
+      token = await readFile(tokenFile, 'utf8');
+    } catch (error) {
+      throw new UsageError(
+        `RAG_BACKEND_CRYPTO_TOKEN_FILE ${tokenFile} cannot be read: ${(error as Error).message}`,
+      );
+    }
+  }
+  token = token.trim();
+  if (token === '') {
+    throw new UsageError(
+      'RAG_BACKEND_CRYPTO_URL needs a caller token: ' +
+        'set RAG_BACKEND_CRYPTO_TOKEN_FILE or RAG_BACKEND_CRYPTO_TOKEN',
+    );
+  }
+  return { url, token };
 }
 
 /** Tells whether this module is the process entry point rather than an import. */

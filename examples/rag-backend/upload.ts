@@ -3,7 +3,9 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 
 import busboy from 'busboy';
 
-import { HttpError, mediaType, sendJson } from './http.js';
+import type { DocumentVault } from './document-vault.js';
+import { HttpError, mediaType, sendJson, subjectOf } from './http.js';
+import { logError } from './log.js';
 import type { DocumentStore } from './retrieval.js';
 
 export const DEFAULT_UPLOAD_COLLECTION = 'uploads';
@@ -19,9 +21,13 @@ export const UPLOAD_LIMITS = {
 const MAX_BODY_BYTES = UPLOAD_LIMITS.maxFiles * UPLOAD_LIMITS.maxFileBytes + 1024 * 1024;
 
 const COLLECTION_PATTERN = /^[a-z0-9][a-z0-9_-]{0,63}$/;
+/** A media type without parameters, as busboy reports a part's Content-Type. */
+const MEDIA_TYPE_PATTERN = /^[a-z0-9!#$&^_.+-]{1,64}\/[a-z0-9!#$&^_.+-]{1,64}$/;
+const DEFAULT_CONTENT_TYPE = 'application/octet-stream';
 
 interface UploadedFile {
   filename: string;
+  contentType: string;
   data: Buffer;
 }
 
@@ -101,7 +107,9 @@ function parseMultipart(req: IncomingMessage): Promise<ParsedUpload> {
       });
       stream.on('end', () => {
         if (stream.truncated !== true) {
-          files.push({ filename, data: Buffer.concat(chunks) });
+          const type = info.mimeType.toLowerCase();
+          const contentType = MEDIA_TYPE_PATTERN.test(type) ? type : DEFAULT_CONTENT_TYPE;
+          files.push({ filename, contentType, data: Buffer.concat(chunks) });
         }
       });
     });
@@ -171,11 +179,15 @@ function resolveCollection(fields: Map<string, string>): string {
   return collection;
 }
 
-/** Handles `POST /api/documents/upload`: stores each uploaded file as a searchable document. */
+/**
+ * Handles `POST /api/documents/upload`: stores each uploaded file in the vault, encrypted for
+ * its owner when the encryption API is configured, and indexes it for its owner's queries.
+ */
 export async function handleUpload(
   req: IncomingMessage,
   res: ServerResponse,
   store: DocumentStore,
+  vault: DocumentVault,
 ): Promise<void> {
   const type = mediaType(req.headers['content-type']);
   if (type !== 'multipart/form-data') {
@@ -202,12 +214,35 @@ export async function handleUpload(
     throw new HttpError(400, 'missing_file', 'upload has no file part. Send at least one file.');
   }
 
-  const documents = upload.files.map((file) => {
-    const id = `upload-${randomUUID()}`;
-    // NOTE: files are decoded as UTF-8 whatever their type, so binary files index as noise.
-    store.add({ id, collection, title: file.filename, text: file.data.toString('utf8') });
-    return { id, filename: file.filename, bytes: file.data.length, collection };
-  });
+  const owner = subjectOf(req);
+  const documents = [];
+  for (const file of upload.files) {
+    const info = {
+      id: `upload-${randomUUID()}`,
+      filename: file.filename,
+      collection,
+      contentType: file.contentType,
+      bytes: file.data.length,
+    };
+    try {
+      await vault.put(info, owner, file.data);
+    } catch (error) {
+      logError('storing an uploaded document failed', error, { id: info.id });
+      throw new HttpError(
+        503,
+        'storage_unavailable',
+        'storing the document failed; try again later',
+      );
+    }
+    // NOTE: files are decoded as UTF-8 whatever their type, so binary files index as noise. The
+    // index keeps their words in memory in plaintext, as a search index must, and the vault stores
+    // the content.
+    store.add(
+      { id: info.id, collection, title: file.filename, text: file.data.toString('utf8') },
+      owner,
+    );
+    documents.push({ id: info.id, filename: file.filename, bytes: file.data.length, collection });
+  }
 
   sendJson(res, 201, { documents });
 }

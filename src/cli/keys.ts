@@ -5,8 +5,10 @@ import { parseArgs } from 'node:util';
 import { ConfigError } from '../config/config-error.js';
 import { loadConfig } from '../config/load-config.js';
 import { KEY_BYTES } from '../crypto/key-derivation.js';
+import { AutoRotation, scheduleOf } from '../crypto/auto-rotation.js';
 import { Keyring, type MasterKey } from '../crypto/keyring.js';
 import { KeyFileError, loadMasterKeys } from '../crypto/load-keys.js';
+import { MessageCounter } from '../crypto/message-counter.js';
 
 const EXIT_OK = 0;
 const EXIT_RUNTIME_FAILURE = 1;
@@ -27,8 +29,9 @@ rotate    Writes a key for the version after the newest in crypto.keys to
           DIR/crypto-key-v<version> (DIR: the configuration's folder by default)
           and prints the crypto.keys entry to add. It does not edit the file.
 list      Loads every key of crypto.keys and prints each version with its
-          state (active, decrypt_only or retired) and source. Exit 2 when a key
-          is missing or invalid.
+          state (active, decrypt_only, pending or retired) and source. With
+          crypto.rotation.auto, the active version is the one its period makes
+          active now. Exit 2 when a key is missing or invalid.
 
 Options:
   --out FILE      File to write the key to
@@ -135,8 +138,10 @@ async function rotate(
     `wrote key version ${version} to ${file}\n` +
       `Add it to crypto.keys in ${configFile}:\n` +
       `    - { version: ${version}, file: ${relative} }\n` +
+      'A running gateway loads it when the file changes, on SIGHUP or on POST /admin/reload.\n' +
       'With more than one replica, first set crypto.rotation.encrypt_version to the current\n' +
-      'version and roll the file out to every replica, then remove encrypt_version.\n',
+      'version and roll the file out to every replica, then remove encrypt_version. With\n' +
+      'crypto.rotation.auto, the new version waits, pending, until the schedule reaches it.\n',
   );
   return EXIT_OK;
 }
@@ -165,8 +170,17 @@ async function list(configFile: string, output: KeysOutput): Promise<number> {
   const sources = new Map(
     settings.keys.map((key) => [key.version, key.file ?? `environment variable ${key.env ?? ''}`]),
   );
+  const schedule = scheduleOf(settings);
+  // Without the counts of a running process, only the period can move the active version.
+  const active =
+    schedule === undefined
+      ? keyring.encryptVersion
+      : new AutoRotation(schedule, { rotated: () => undefined, overdue: () => undefined }).select(
+          keyring.usableVersions(),
+          new MessageCounter(Infinity, () => undefined),
+        );
   const lines = keyring
-    .states()
+    .states(active)
     .map(({ version, state }) => `${version}\t${state}\t${sources.get(version) ?? ''}`);
   output.stdout.write(`version\tstate\tsource\n${lines.join('\n')}\n`);
   if (!settings.enabled) output.stdout.write('crypto.enabled is false: the API is not served\n');

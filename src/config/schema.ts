@@ -1,6 +1,8 @@
 import { z } from 'zod';
+import { alertSettingsSchema } from '../alerts/settings.js';
 import { authConfigSchema } from '../auth/schema.js';
 import { cryptoSettingsSchema } from '../crypto/settings.js';
+import { eventsSettingsSchema } from '../monitoring/events/settings.js';
 import { clientIpSettingsSchema } from '../net/client-ip-settings.js';
 import {
   adminListenerTlsSchema,
@@ -67,7 +69,7 @@ const shutdown = z.strictObject({
   grace_period: duration().prefault('30s'),
 });
 
-export const gatewayConfigSchema = z.strictObject({
+const gatewayConfigFields = z.strictObject({
   listeners: z
     .strictObject({
       public: listener({ host: '0.0.0.0', port: 8080 })
@@ -94,6 +96,10 @@ export const gatewayConfigSchema = z.strictObject({
   admin: z.strictObject({ token_file: z.string().min(1).optional() }).prefault({}),
   /** Where rate-limit state lives: this process (memory) or Redis shared by every replica. */
   store: rateLimitStoreSettingsSchema.prefault({}),
+  /** Webhook receivers of alert rules, and limits of alerting; state lives where `store` says. */
+  alerts: alertSettingsSchema.prefault({}),
+  /** Sinks of security events (ring buffer, Redis Stream) and their privacy settings. */
+  events: eventsSettingsSchema.prefault({}),
   logging: logging.prefault({}),
   shutdown: shutdown.prefault({}),
   /** Folder of policy files, relative to the configuration file. */
@@ -101,5 +107,19 @@ export const gatewayConfigSchema = z.strictObject({
   /** The local encryption API for the backend, on the admin listener; off by default. */
   crypto: cryptoSettingsSchema.prefault({}),
 });
+
+export const gatewayConfigSchema = gatewayConfigFields
+  // The event stream borrows the server of the rate limiter or the revocation list by default.
+  .refine(
+    (config) =>
+      !config.events.redis.enabled ||
+      config.events.redis.url !== undefined ||
+      (config.store.backend === 'redis' && config.store.redis !== undefined) ||
+      (config.revocation.store === 'redis' && config.revocation.redis !== undefined),
+    {
+      path: ['events', 'redis', 'url'],
+      message: 'is required when store.backend and revocation.store are not redis',
+    },
+  );
 
 export type GatewayConfig = z.output<typeof gatewayConfigSchema>;

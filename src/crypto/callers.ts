@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { AdminToken } from '../revocation/admin-token.js';
@@ -16,6 +17,8 @@ export interface Caller {
   readonly name: string;
   readonly token: AdminToken;
   readonly contextPrefixes: readonly string[];
+  /** SHA-256 of the token in hex, with which a reload finds out whether the token changed. */
+  readonly tokenDigest: string;
 }
 
 /** Reads every caller's token; errors name the caller and source, never the token. */
@@ -25,19 +28,23 @@ export async function loadCallers(
   env: NodeJS.ProcessEnv,
 ): Promise<Caller[]> {
   return Promise.all(
-    sources.map(async (source) => ({
-      name: source.name,
-      token: await loadToken(source, baseDir, env),
-      contextPrefixes: [...source.context_prefixes],
-    })),
+    sources.map(async (source) => {
+      const read = await readToken(source, baseDir, env);
+      return {
+        name: source.name,
+        token: parseToken(source, read),
+        contextPrefixes: [...source.context_prefixes],
+        tokenDigest: createHash('sha256').update(read.text, 'utf8').digest('hex'),
+      };
+    }),
   );
 }
 
-async function loadToken(
+async function readToken(
   source: CallerSource,
   baseDir: string,
   env: NodeJS.ProcessEnv,
-): Promise<AdminToken> {
+): Promise<{ text: string; label: string }> {
   let text: string;
   let label: string;
   if (source.token_env !== undefined) {
@@ -55,8 +62,15 @@ async function loadToken(
       );
     }
   }
+  return { text: text.trim(), label };
+}
+
+function parseToken(
+  source: CallerSource,
+  { text, label }: { text: string; label: string },
+): AdminToken {
   try {
-    return AdminToken.fromText(text.trim());
+    return AdminToken.fromText(text);
   } catch (error) {
     throw new KeyFileError(
       `crypto caller ${source.name}: invalid token in ${label}: ${(error as Error).message}`,

@@ -1,3 +1,4 @@
+import type { AutoRotation, NextRotation } from './auto-rotation.js';
 import { CryptoError } from './errors.js';
 import {
   ciphertextLength,
@@ -9,6 +10,7 @@ import {
 import type { Keyring, KeyVersionState } from './keyring.js';
 import { openMessage, sealMessage } from './message-cipher.js';
 import { MessageCounter } from './message-counter.js';
+import { StreamOpener, StreamSealer } from './stream-cipher.js';
 
 /** Printable ASCII without spaces, so prefix rules compare plain bytes. */
 const CONTEXT_PATTERN = /^[\x21-\x7e]{1,256}$/;
@@ -27,9 +29,20 @@ export interface EncryptionServiceOptions {
   keyring: Keyring;
   /** Largest plaintext accepted, in bytes. */
   maxPayloadBytes: number;
-  /** Message count per version at which `observer.nearLimit` fires. */
-  warnAfterMessages: number;
+  /** Message count per version at which `observer.nearLimit` fires; unused with `counter`. */
+  warnAfterMessages?: number | undefined;
+  /** Counts shared with the services of earlier keyrings, so a reload keeps them. */
+  counter?: MessageCounter | undefined;
+  /** Chooses the encrypting version over time; the keyring's encrypt version without it. */
+  rotation?: AutoRotation | undefined;
   observer?: EncryptionObserver | undefined;
+}
+
+/** A key version as the keys endpoint reports it. */
+export interface KeyVersionReport {
+  version: number;
+  state: KeyVersionState;
+  messages: number;
 }
 
 const NO_OBSERVER: EncryptionObserver = {
@@ -45,15 +58,19 @@ export class EncryptionService {
   readonly keyring: Keyring;
   readonly maxPayloadBytes: number;
   readonly counter: MessageCounter;
+  readonly rotation: AutoRotation | undefined;
   readonly #observer: EncryptionObserver;
 
   constructor(options: EncryptionServiceOptions) {
     this.keyring = options.keyring;
     this.maxPayloadBytes = options.maxPayloadBytes;
+    this.rotation = options.rotation;
     this.#observer = options.observer ?? NO_OBSERVER;
-    this.counter = new MessageCounter(options.warnAfterMessages, (version, messages) =>
-      this.#observer.nearLimit(version, messages),
-    );
+    this.counter =
+      options.counter ??
+      new MessageCounter(options.warnAfterMessages ?? Infinity, (version, messages) =>
+        this.#observer.nearLimit(version, messages),
+      );
   }
 
   /** Largest ciphertext string this service accepts, in characters. */
@@ -61,36 +78,14 @@ export class EncryptionService {
     return ciphertextLength(MAX_KEY_VERSION, this.maxPayloadBytes);
   }
 
+  /** The version that encrypts now: chosen by automatic rotation, or the keyring's. */
+  get encryptVersion(): number {
+    if (this.rotation === undefined) return this.keyring.encryptVersion;
+    return this.rotation.select(this.keyring.usableVersions(), this.counter);
+  }
+
+  /** Encrypts under the encrypting version; `ciphertextVersion` reads the version back. */
   encrypt(context: string, plaintext: Buffer, aad: Buffer = Buffer.alloc(0)): string {
-    return this.#encrypt(context, plaintext, aad);
-  }
-
-  decrypt(context: string, ciphertext: string, aad: Buffer = Buffer.alloc(0)): Buffer {
-    return this.#decrypt(context, ciphertext, aad);
-  }
-
-  /**
-   * Decrypts and encrypts again under the encrypting version, with the same context and aad. The
-   * plaintext stays inside this method.
-   */
-  rewrap(context: string, ciphertext: string, aad: Buffer = Buffer.alloc(0)): string {
-    const plaintext = this.#decrypt(context, ciphertext, aad);
-    try {
-      return this.#encrypt(context, plaintext, aad);
-    } finally {
-      plaintext.fill(0);
-    }
-  }
-
-  /** Versions and their states, newest first, with the messages this process sealed. */
-  keys(): { version: number; state: KeyVersionState; messages: number }[] {
-    return this.keyring.states().map((entry) => ({
-      ...entry,
-      messages: this.counter.count(entry.version),
-    }));
-  }
-
-  #encrypt(context: string, plaintext: Buffer, aad: Buffer): string {
     checkContext(context);
     checkAad(aad);
     if (plaintext.length > this.maxPayloadBytes) {
@@ -99,20 +94,72 @@ export class EncryptionService {
         `the plaintext has ${plaintext.length} bytes; the maximum is ${this.maxPayloadBytes}`,
       );
     }
-    const keys = this.keyring.encryptionKeys(context);
-    const text = formatCiphertext(sealMessage(keys, context, plaintext, aad));
-    const messages = segmentCount(plaintext.length);
-    this.counter.add(keys.version, messages);
-    this.#observer.sealed(keys.version, messages);
-    return text;
+    const keys = this.keyring.encryptionKeysOf(this.encryptVersion, context);
+    const ciphertext = formatCiphertext(sealMessage(keys, context, plaintext, aad));
+    this.#count(keys.version, segmentCount(plaintext.length));
+    return ciphertext;
   }
 
-  #decrypt(context: string, ciphertext: string, aad: Buffer): Buffer {
+  decrypt(context: string, ciphertext: string, aad: Buffer = Buffer.alloc(0)): Buffer {
     checkContext(context);
     checkAad(aad);
     const message = parseCiphertext(ciphertext, this.maxPayloadBytes);
     const keys = this.keyring.decryptionKeys(message.version, context);
     return openMessage(keys, context, message, aad);
+  }
+
+  /**
+   * Decrypts and encrypts again under the encrypting version, with the same context and aad. The
+   * plaintext stays inside this method.
+   */
+  rewrap(context: string, ciphertext: string, aad: Buffer = Buffer.alloc(0)): string {
+    const plaintext = this.decrypt(context, ciphertext, aad);
+    try {
+      return this.encrypt(context, plaintext, aad);
+    } finally {
+      plaintext.fill(0);
+    }
+  }
+
+  /** Starts encrypting a plaintext that arrives in chunks, in the streaming form. */
+  startEncryptStream(context: string, aad: Buffer = Buffer.alloc(0)): StreamSealer {
+    checkContext(context);
+    checkAad(aad);
+    const keys = this.keyring.encryptionKeysOf(this.encryptVersion, context);
+    return new StreamSealer(keys, context, aad, this.maxPayloadBytes, (version) =>
+      this.#count(version, 1),
+    );
+  }
+
+  /** Starts decrypting a ciphertext of the streaming form that arrives in chunks. */
+  startDecryptStream(context: string, aad: Buffer = Buffer.alloc(0)): StreamOpener {
+    checkContext(context);
+    checkAad(aad);
+    return new StreamOpener(
+      (version) => this.keyring.decryptionKeys(version, context),
+      context,
+      aad,
+      this.maxPayloadBytes,
+    );
+  }
+
+  /** Versions and their states, newest first, with the messages this process sealed. */
+  keys(): KeyVersionReport[] {
+    return this.keyring.states(this.encryptVersion).map((entry) => ({
+      ...entry,
+      messages: this.counter.count(entry.version),
+    }));
+  }
+
+  /** The next automatic rotation, or undefined without automatic rotation. */
+  nextRotation(): NextRotation | undefined {
+    if (this.rotation === undefined) return undefined;
+    return this.rotation.next(this.keyring.usableVersions(), this.encryptVersion);
+  }
+
+  #count(version: number, messages: number): void {
+    this.counter.add(version, messages);
+    this.#observer.sealed(version, messages);
   }
 }
 

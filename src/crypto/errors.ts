@@ -6,6 +6,7 @@ export type CryptoErrorCode =
   | 'crypto_invalid_request'
   | 'crypto_ciphertext_malformed'
   | 'crypto_ciphertext_tampered'
+  | 'crypto_ciphertext_truncated'
   | 'crypto_context_mismatch'
   | 'crypto_aad_mismatch'
   | 'crypto_key_version_unknown'

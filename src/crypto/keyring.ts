@@ -5,9 +5,10 @@ import { LruCache } from './lru-cache.js';
 
 /**
  * State of a key version: `active` encrypts (one version) and decrypts, `decrypt_only` decrypts
- * older ciphertexts, and `retired` is below `min_version`, so its ciphertexts are rejected.
+ * older ciphertexts, `pending` is newer than the active version and decrypts until it becomes
+ * active, and `retired` is below `min_version`, so its ciphertexts are rejected.
  */
-export type KeyVersionState = 'active' | 'decrypt_only' | 'retired';
+export type KeyVersionState = 'active' | 'decrypt_only' | 'pending' | 'retired';
 
 /** A master key as loaded from its file or environment variable. */
 export interface MasterKey {
@@ -83,21 +84,38 @@ export class Keyring {
     }
   }
 
-  /** Versions and their states, newest first; never any key material. */
-  states(): { version: number; state: KeyVersionState }[] {
+  /**
+   * Versions and their states, newest first, with `encryptVersion` active (the configured one by
+   * default, or the one automatic rotation chose); never any key material.
+   */
+  states(encryptVersion = this.encryptVersion): { version: number; state: KeyVersionState }[] {
     const versions = [...this.#usable.keys(), ...this.#retired].sort((a, b) => b - a);
-    return versions.map((version) => ({ version, state: this.stateOf(version)! }));
+    return versions.map((version) => ({ version, state: this.stateOf(version, encryptVersion)! }));
   }
 
-  stateOf(version: number): KeyVersionState | undefined {
+  stateOf(version: number, encryptVersion = this.encryptVersion): KeyVersionState | undefined {
     if (this.#retired.has(version)) return 'retired';
     if (!this.#usable.has(version)) return undefined;
-    return version === this.encryptVersion ? 'active' : 'decrypt_only';
+    if (version === encryptVersion) return 'active';
+    return version > encryptVersion ? 'pending' : 'decrypt_only';
   }
 
-  /** Keys of the encrypting version for `context`. */
+  /** Versions at or above `min_version` that have a key, in ascending order. */
+  usableVersions(): number[] {
+    return [...this.#usable.keys()].sort((a, b) => a - b);
+  }
+
+  /** Keys of the configured encrypting version for `context`. */
   encryptionKeys(context: string): MessageKeys {
     return this.#keysFor(this.encryptVersion, context);
+  }
+
+  /** Keys of `version`, which must be a usable version, for encrypting under `context`. */
+  encryptionKeysOf(version: number, context: string): MessageKeys {
+    if (!this.#usable.has(version)) {
+      throw new RangeError(`key version ${version} cannot encrypt: it is not loaded or retired`);
+    }
+    return this.#keysFor(version, context);
   }
 
   /**

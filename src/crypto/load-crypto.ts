@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { ConfigError } from '../config/config-error.js';
 import { loadCallers, type Caller } from './callers.js';
@@ -10,6 +11,13 @@ export interface LoadedCrypto {
   settings: CryptoSettings;
   keys: MasterKey[];
   callers: Caller[];
+  /**
+   * SHA-256 over the settings, every key and every caller token, so that a reload can tell that
+   * nothing changed. It stays in memory and is never logged.
+   */
+  fingerprint: string;
+  /** SHA-256 of each version's key, so that a reload can tell a version whose key changed. */
+  keyDigests: ReadonlyMap<number, string>;
 }
 
 /**
@@ -29,7 +37,13 @@ export async function loadCrypto(
       loadMasterKeys(settings.keys, baseDir, env),
       loadCallers(settings.callers, baseDir, env),
     ]);
-    return { settings, keys, callers };
+    const hash = createHash('sha256').update(JSON.stringify(settings));
+    for (const key of keys) hash.update(`\0${key.version}\0`).update(key.material);
+    for (const caller of callers) hash.update(`\0${caller.tokenDigest}`);
+    const keyDigests = new Map(
+      keys.map((key) => [key.version, createHash('sha256').update(key.material).digest('hex')]),
+    );
+    return { settings, keys, callers, fingerprint: hash.digest('hex'), keyDigests };
   } catch (error) {
     if (!(error instanceof KeyFileError)) throw error;
     throw new ConfigError([

@@ -16,10 +16,15 @@ export class MessageCounter {
   readonly #counts = new Map<number, number>();
   readonly #warned = new Set<number>();
 
+  /** Message count at which a version gets its warning; a reload may change it. */
+  warnAfter: number;
+
   constructor(
-    readonly warnAfter: number,
+    warnAfter: number,
     private readonly onWarn: (version: number, messages: number) => void,
-  ) {}
+  ) {
+    this.warnAfter = warnAfter;
+  }
 
   /** Adds `messages` GCM messages to `version`'s count. */
   add(version: number, messages: number): void {

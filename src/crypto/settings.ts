@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { byteSize } from '../config/fields.js';
+import { byteSize, duration } from '../config/fields.js';
 import { MAX_CONTEXT_LENGTH } from './encryption-service.js';
 import { MAX_KEY_VERSION } from './format.js';
 import { DEFAULT_WARN_AFTER_MESSAGES, GCM_RANDOM_NONCE_LIMIT } from './message-counter.js';
@@ -41,9 +41,48 @@ const callerSchema = z
     message: 'set exactly one of token_file or token_env',
   });
 
+/**
+ * Automatic rotation to keys provisioned ahead: the gateway never creates a key, it moves the
+ * encrypting version up to the next listed one, so every replica already holds that key.
+ */
+const autoRotationSchema = z
+  .strictObject({
+    /** Time each version encrypts: `encrypt_version` from `start`, the next one a period later. */
+    period: duration().pipe(z.number().int().min(60_000, 'must be at least 1m')).optional(),
+    /** When `encrypt_version` started encrypting, as an RFC 3339 time with a zone. */
+    start: z.iso
+      .datetime({ offset: true, error: 'must be an RFC 3339 time such as 2025-06-01T00:00:00Z' })
+      .optional(),
+    /** GCM messages under one version, in this process, after which the next version encrypts. */
+    after_messages: z.number().int().min(1).max(GCM_RANDOM_NONCE_LIMIT).optional(),
+  })
+  .superRefine((auto, context) => {
+    if (auto.period === undefined && auto.after_messages === undefined) {
+      context.addIssue({ code: 'custom', message: 'set period, after_messages or both' });
+    }
+    if (auto.period !== undefined && auto.start === undefined) {
+      context.addIssue({ code: 'custom', path: ['start'], message: 'is required with period' });
+    }
+  });
+
+/** A Unix domain socket that serves the API beside the admin listener. */
+const socketSchema = z.strictObject({
+  /** Path of the socket file, relative to the configuration file. */
+  path: z.string().min(1),
+  /** Permission bits of the socket file, in octal. */
+  mode: z
+    .string({ error: 'must be octal permission bits in quotes, such as "0600"' })
+    .regex(/^0?[0-7]{3}$/, 'must be octal permission bits in quotes, such as "0600"')
+    .default('0600'),
+});
+
 const rotationSchema = z.strictObject({
-  /** Version that encrypts during a rollout; the newest listed version by default. */
+  /**
+   * Version that encrypts during a rollout; the newest listed version by default. With `auto`,
+   * the version that encrypts first.
+   */
   encrypt_version: version.optional(),
+  auto: autoRotationSchema.optional(),
   /** GCM messages per version, in this process, after which a warning is logged. */
   warn_after_messages: z
     .number()
@@ -67,6 +106,7 @@ export const cryptoSettingsSchema = z
     /** Derived per-context keys kept in memory; the least recently used one goes first. */
     context_key_cache_size: z.number().int().min(1).max(1_000_000).default(1_000),
     rotation: rotationSchema.prefault({}),
+    socket: socketSchema.optional(),
   })
   .superRefine((settings, context) => {
     const issue = (path: (string | number)[], message: string) =>
@@ -95,6 +135,9 @@ export const cryptoSettingsSchema = z
         ['rotation', 'encrypt_version'],
         'must be a listed key version at or above min_version',
       );
+    }
+    if (settings.rotation.auto !== undefined && encryptVersion === undefined) {
+      issue(['rotation', 'encrypt_version'], 'is required with rotation.auto');
     }
     const names = new Set<string>();
     for (const [index, caller] of settings.callers.entries()) {

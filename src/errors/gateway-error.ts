@@ -1,3 +1,4 @@
+import type { RejectionEventFields } from '../monitoring/security-events.js';
 import { ERROR_CATALOGUE, type ErrorCode } from './catalogue.js';
 import type { ProblemFieldError } from './problem.js';
 
@@ -22,7 +23,7 @@ export class GatewayError extends Error {
    */
   readonly errors: readonly ProblemFieldError[] | undefined;
   /** Fields added to the rejection's security event, such as the rules that matched. */
-  readonly event: Readonly<Record<string, unknown>> | undefined;
+  readonly event: RejectionEventFields | undefined;
 
   constructor(
     code: ErrorCode,
@@ -32,13 +33,18 @@ export class GatewayError extends Error {
       headers?: Record<string, string>;
       detail?: string;
       errors?: readonly ProblemFieldError[];
-      event?: Record<string, unknown>;
+      event?: RejectionEventFields;
+      /**
+       * The response status, for the codes whose status is the policy's choice (a
+       * `temporarily_blocked` block answers 429 or 403); the catalogue's status otherwise.
+       */
+      status?: number;
     },
   ) {
     super(`${code}: ${reason}`, options);
     this.name = 'GatewayError';
     this.code = code;
-    this.status = ERROR_CATALOGUE[code].status;
+    this.status = options?.status ?? ERROR_CATALOGUE[code].status;
     this.reason = reason;
     this.headers = options?.headers ?? {};
     this.detail = options?.detail;

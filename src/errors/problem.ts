@@ -28,12 +28,13 @@ export function problemBody(
   requestId: string,
   detail?: string,
   errors?: readonly ProblemFieldError[],
+  status: number = ERROR_CATALOGUE[code].status,
 ): ProblemBody {
   const entry = ERROR_CATALOGUE[code];
   const body: ProblemBody = {
     type: `urn:agentflow-gateway:error:${code}`,
     title: entry.title,
-    status: entry.status,
+    status,
     code,
     request_id: requestId,
   };
@@ -42,16 +43,20 @@ export function problemBody(
   return body;
 }
 
-/** Serialises a problem body and the headers that go with it. */
+/**
+ * Serialises a problem body and the headers that go with it. `status` replaces the catalogue's
+ * status for the few codes whose status the policy chooses (see GatewayError.status).
+ */
 export function renderProblem(
   code: ErrorCode,
   requestId: string,
   detail?: string,
   errors?: readonly ProblemFieldError[],
+  status: number = ERROR_CATALOGUE[code].status,
 ): { status: number; headers: Record<string, string>; body: string } {
-  const body = JSON.stringify(problemBody(code, requestId, detail, errors));
+  const body = JSON.stringify(problemBody(code, requestId, detail, errors, status));
   return {
-    status: ERROR_CATALOGUE[code].status,
+    status,
     headers: {
       'content-type': PROBLEM_CONTENT_TYPE,
       'content-length': String(Buffer.byteLength(body)),

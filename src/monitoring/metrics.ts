@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { CryptoKeyMetrics } from '../crypto/key-metrics.js';
 
 const PREFIX = 'agentflow_gateway_';
 
@@ -86,6 +87,22 @@ export class GatewayMetrics {
   /** GCM messages (segments) encrypted by the crypto API, by key version. */
   readonly cryptoMessages: Counter<'key_version'>;
   readonly cryptoFailures: Counter<'operation' | 'code'>;
+  /** Reloads, rotations and the encrypting version of the crypto keys. */
+  readonly cryptoKeys: CryptoKeyMetrics;
+  readonly alertFirings: Counter<'rule'>;
+  readonly alertEventsDropped: Counter;
+  readonly alertWebhookDeliveries: Counter<'webhook' | 'outcome'>;
+  readonly alertWebhookQueueDrops: Counter<'webhook'>;
+  /** Read at each scrape for the active-blocks gauge; set once the block list exists. */
+  blockCountSource: () => Readonly<Record<string, number>> = () => ({});
+  readonly blocksActive: Gauge<'kind'>;
+  readonly blockRejections: Counter<'kind'>;
+  readonly securityEvents: Counter<'type' | 'severity'>;
+  readonly eventSinkWrites: Counter<'sink'>;
+  readonly eventSinkDrops: Counter<'sink' | 'reason'>;
+  /** Read at each scrape for the queue-depth gauge; set once the event sinks exist. */
+  eventQueueDepthSource: () => Readonly<Record<string, number>> = () => ({});
+  readonly eventSinkQueueDepth: Gauge<'sink'>;
   /** Bounded by the route names of the policies loaded since the start, plus `none`. */
   readonly #routeRecorders = new Map<string, RouteRecorders>();
 
@@ -255,6 +272,78 @@ export class GatewayMetrics {
       name: `${PREFIX}crypto_failures_total`,
       help: 'Crypto API requests and batch items that failed, by operation and error code.',
       labelNames: ['operation', 'code'],
+      registers,
+    });
+    this.cryptoKeys = new CryptoKeyMetrics(this.registry);
+    this.securityEvents = new Counter({
+      name: `${PREFIX}security_events_total`,
+      help: 'Security events published, by type and severity.',
+      labelNames: ['type', 'severity'],
+      registers,
+    });
+    this.eventSinkWrites = new Counter({
+      name: `${PREFIX}event_sink_writes_total`,
+      help: 'Security events written, by sink (log, memory, redis).',
+      labelNames: ['sink'],
+      registers,
+    });
+    this.eventSinkDrops = new Counter({
+      name: `${PREFIX}event_sink_drops_total`,
+      help: 'Security events a sink lost, by sink and reason (queue_full, write_failed, stopped).',
+      labelNames: ['sink', 'reason'],
+      registers,
+    });
+    const readQueueDepths = () => this.eventQueueDepthSource();
+    this.eventSinkQueueDepth = new Gauge({
+      name: `${PREFIX}event_sink_queue_depth`,
+      help: 'Security events queued and not yet written, by sink.',
+      labelNames: ['sink'],
+      registers,
+      collect() {
+        for (const [sink, depth] of Object.entries(readQueueDepths())) this.set({ sink }, depth);
+      },
+    });
+    this.alertFirings = new Counter({
+      name: `${PREFIX}alert_firings_total`,
+      help: 'Alert rule firings, by rule.',
+      labelNames: ['rule'],
+      registers,
+    });
+    this.alertEventsDropped = new Counter({
+      name: `${PREFIX}alert_events_dropped_total`,
+      help:
+        'Security events and detection observations not counted because alerts.max_pending ' +
+        'evaluations were waiting.',
+      registers,
+    });
+    this.alertWebhookDeliveries = new Counter({
+      name: `${PREFIX}alert_webhook_deliveries_total`,
+      help:
+        'Alert webhook attempts by webhook and outcome (delivered; retried: an attempt failed ' +
+        'and another follows; failed: the delivery was given up).',
+      labelNames: ['webhook', 'outcome'],
+      registers,
+    });
+    this.alertWebhookQueueDrops = new Counter({
+      name: `${PREFIX}alert_webhook_queue_drops_total`,
+      help: 'Alert webhook deliveries dropped because the webhook queue was full, by webhook.',
+      labelNames: ['webhook'],
+      registers,
+    });
+    const readBlockCounts = () => this.blockCountSource();
+    this.blocksActive = new Gauge({
+      name: `${PREFIX}blocks_active`,
+      help: "Active temporary blocks in this replica's copy, by kind (client_ip, subject, session).",
+      labelNames: ['kind'],
+      registers,
+      collect() {
+        for (const [kind, count] of Object.entries(readBlockCounts())) this.set({ kind }, count);
+      },
+    });
+    this.blockRejections = new Counter({
+      name: `${PREFIX}block_rejections_total`,
+      help: 'Requests rejected because of a temporary block, by the kind of the block.',
+      labelNames: ['kind'],
       registers,
     });
     collectDefaultMetrics({ register: this.registry, prefix: PREFIX });

@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import type { GatewayConfig } from '../config/schema.js';
 import type { TokenOrigin } from '../auth/identity-headers.js';
+import type { EventHub } from '../monitoring/events/hub.js';
 import type { Logger } from '../monitoring/logger.js';
 import type { PolicySnapshot } from '../policy/snapshot.js';
 import type { NormalizedTarget } from '../routing/normalize-path.js';
@@ -26,6 +27,8 @@ export interface RequestContext {
   /** The one policy snapshot this request reads from start to end. */
   readonly policy: PolicySnapshot;
   readonly log: Logger;
+  /** Where the request's security events are published. */
+  readonly events: EventHub;
   /** Aborted when the client goes away before the response has ended. */
   readonly signal: AbortSignal;
   /** True once the client has gone away before the response ended. */
@@ -108,6 +111,7 @@ export class ClientAbort {
 export interface ContextSource {
   readonly config: GatewayConfig;
   readonly log: Logger;
+  readonly events: EventHub;
 }
 
 /**
@@ -124,6 +128,7 @@ export class RequestState implements RequestContext {
   readonly config: GatewayConfig;
   readonly policy: PolicySnapshot;
   readonly peerAddress: string;
+  readonly events: EventHub;
   clientIp: string;
   host: string | undefined = undefined;
   target: NormalizedTarget | undefined = undefined;
@@ -166,6 +171,7 @@ export class RequestState implements RequestContext {
     this.config = source.config;
     this.policy = policy;
     this.peerAddress = peerAddress;
+    this.events = source.events;
     this.clientIp = peerAddress;
     this.socketBytesWrittenAtStart = req.socket.bytesWritten;
     this.#parentLog = source.log;

@@ -1,7 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Alerting } from '../alerts/alerting.js';
 import type { TokenVerifier } from '../auth/verifier.js';
 import type { GatewayConfig } from '../config/schema.js';
 import { GatewayError } from '../errors/gateway-error.js';
+import type { EventHub } from '../monitoring/events/hub.js';
 import type { Logger } from '../monitoring/logger.js';
 import type { GatewayMetrics } from '../monitoring/metrics.js';
 import type { PolicySnapshot } from '../policy/snapshot.js';
@@ -18,6 +20,7 @@ import { acceptStage } from './stages/accept.js';
 import { canonicalAddress, clientIpStage } from './stages/client-ip.js';
 import { authenticateStage } from './stages/authenticate.js';
 import { authorizeStage } from './stages/authorize.js';
+import { blockAddressStage, blockIdentityStage } from './stages/block.js';
 import { corsStage } from './stages/cors.js';
 import { inspectStage } from './stages/inspect.js';
 import { rateLimitStage } from './stages/rate-limit.js';
@@ -31,12 +34,16 @@ export interface PipelineOptions {
   upstream: Upstream;
   metrics: GatewayMetrics;
   log: Logger;
+  /** Where security events are published. */
+  events: EventHub;
   /** Verifies tokens; undefined when the configuration has no `auth` section. */
   verifier?: TokenVerifier | undefined;
   /** Revoked tokens, checked after every verification. */
   revocations: RevocationList;
   /** Where rate-limit state lives. */
   store: RateLimitStore;
+  /** Temporary blocks and the built-in detections. */
+  alerting: Pick<Alerting, 'blocks' | 'privacy' | 'detections'>;
 }
 
 /**
@@ -69,9 +76,11 @@ export class Pipeline {
 
   constructor(options: PipelineOptions) {
     this.#options = options;
+    const blocks = { ...options.alerting, metrics: options.metrics };
     this.stages = Object.freeze([
       acceptStage(options.config.limits),
       clientIpStage(options.config.client_ip),
+      blockAddressStage(blocks),
       routeStage(),
       corsStage(),
       authenticateStage(
@@ -80,6 +89,10 @@ export class Pipeline {
         options.revocations,
         options.metrics,
       ),
+      blockIdentityStage({
+        ...blocks,
+        maxTokenBytes: options.config.auth?.max_token_bytes ?? 0,
+      }),
       authorizeStage(options.metrics),
       rateLimitStage(options.store, options.metrics),
       validateStage(),

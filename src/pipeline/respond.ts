@@ -2,7 +2,8 @@ import type { ServerResponse } from 'node:http';
 import type { GatewayError } from '../errors/gateway-error.js';
 import { renderProblem } from '../errors/problem.js';
 import type { GatewayMetrics } from '../monitoring/metrics.js';
-import { emitRejectionEvent } from '../monitoring/security-events.js';
+import { requestEventFields } from '../monitoring/events/request-fields.js';
+import { publishRejection } from '../monitoring/security-events.js';
 import type { RequestContext } from './context.js';
 import { hasRequestBody } from './request-body.js';
 import type { DirectAnswer } from './stage.js';
@@ -23,20 +24,22 @@ export function sendRejection(
   context.errorReason = error.reason;
   const route = context.route?.name ?? 'none';
   metrics.rejections.inc({ route, code: error.code });
-  emitRejectionEvent(context.log, {
-    route,
-    clientIp: context.clientIp,
-    peer: context.peerAddress,
-    requestId: context.requestId,
+  publishRejection(context.events, requestEventFields(context), {
     code: error.code,
     reason: error.reason,
-    extra: error.event,
+    fields: error.event,
   });
   if (response.headersSent) {
     response.destroy();
     return;
   }
-  const problem = renderProblem(error.code, context.requestId, error.detail, error.errors);
+  const problem = renderProblem(
+    error.code,
+    context.requestId,
+    error.detail,
+    error.errors,
+    error.status,
+  );
   // CORS headers too, so that a page on an allowed origin can read why it was rejected.
   const headers: Record<string, string> = {
     ...context.corsHeaders,

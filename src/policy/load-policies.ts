@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { PolicyAlerts } from '../alerts/policy-alerts.js';
 import { ConfigError, type ConfigIssue } from '../config/config-error.js';
 import { YamlSource } from '../config/yaml-source.js';
 import type { CompiledRoute } from '../routing/router.js';
@@ -19,6 +20,8 @@ export interface PolicyContext {
   readonly issuerNames: ReadonlySet<string>;
   /** The store's `fail_mode`, for rate-limit layers that set none. */
   readonly defaultFailMode?: FailMode;
+  /** Names of the webhooks in the configuration's `alerts.webhooks`, which alert rules name. */
+  readonly webhookNames?: ReadonlySet<string>;
 }
 
 /**
@@ -33,6 +36,7 @@ export async function loadPolicies(dir: string, context?: PolicyContext): Promis
   const routeOrigins = new Map<string, string>();
   const hash = createHash('sha256');
   const layers = new RateLimitLayers();
+  const alerts = new PolicyAlerts();
   const { ruleSets, files: ruleSetFiles } = await loadPolicyRuleSets(dir, issues);
   // Rule sets are part of the policy: a change to one must change the hash and be applied.
   for (const file of ruleSetFiles) {
@@ -47,6 +51,7 @@ export async function loadPolicies(dir: string, context?: PolicyContext): Promis
     const parsed = parseAndValidate(file, text, issues);
     if (!parsed) continue;
     layers.addLayers(parsed.policy.rate_limits, parsed.source);
+    alerts.add(parsed.policy.alerts, parsed.source, issues);
     for (const [index, spec] of parsed.policy.routes.entries()) {
       const route = compileRoute(spec, index, parsed.source, issues, ruleSets);
       if (!route) continue;
@@ -73,10 +78,12 @@ export async function loadPolicies(dir: string, context?: PolicyContext): Promis
   }
   const routeNames = new Set(routes.map((route) => route.name));
   const rateLimitLayers = layers.compile(routeNames, context?.defaultFailMode ?? 'local', issues);
+  const compiledAlerts = alerts.compile(routeNames, context?.webhookNames, issues);
   if (issues.length > 0) throw new ConfigError(issues);
   return Object.freeze({
     routes: Object.freeze(routes),
     rateLimitLayers: Object.freeze(rateLimitLayers),
+    alerts: compiledAlerts,
     files: Object.freeze(files),
     ruleSets,
     ruleSetFiles: Object.freeze([...ruleSetFiles]),

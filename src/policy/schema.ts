@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { alertsPolicySchema } from '../alerts/schema.js';
 import { routeAuthSchema, routeIdentitySchema, routeRequireSchema } from '../auth/schema.js';
 import { routeInspectionSchema } from '../inspection/route-settings-schema.js';
 import { leakagePolicySchema } from '../leakage/policy/schema.js';
@@ -104,6 +105,8 @@ export const policyFileSchema = z.strictObject({
   version: z.literal(1, 'must be 1'),
   routes: z.array(route).default([]),
   rate_limits: rateLimitsSchema.default([]),
+  /** Alert rules over security events, and the built-in detections; see docs/alerts.md. */
+  alerts: alertsPolicySchema.prefault({}),
 });
 
 export type PolicyFile = z.output<typeof policyFileSchema>;

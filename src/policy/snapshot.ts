@@ -1,3 +1,4 @@
+import type { CompiledAlerts } from '../alerts/policy-alerts.js';
 import type { CompiledRuleSet } from '../inspection/rule-set.js';
 import type { CompiledLayer } from '../ratelimit/compile.js';
 import type { CompiledRoute } from '../routing/router.js';
@@ -10,6 +11,8 @@ export interface PolicySnapshot {
   readonly routes: readonly CompiledRoute[];
   /** Rate-limit layers, each knowing the routes it applies to. */
   readonly rateLimitLayers: readonly CompiledLayer[];
+  /** Alert rules and built-in detections of every policy file. */
+  readonly alerts: CompiledAlerts;
   readonly files: readonly string[];
   /** Request inspection rule sets: the shipped ones and the policy folder's own. */
   readonly ruleSets: readonly CompiledRuleSet[];

@@ -1,8 +1,16 @@
 import type { Detection } from '../leakage/engine/detection.js';
 import type { LimitEvent } from '../leakage/scan-session.js';
 import type { GatewayMetrics } from '../monitoring/metrics.js';
-import { emitSecurityEvent } from '../monitoring/security-events.js';
+import type { EventAction } from '../monitoring/events/event.js';
+import { requestEventFields } from '../monitoring/events/request-fields.js';
 import type { RequestContext } from '../pipeline/context.js';
+
+/** The event action of each detector or scan-limit action. */
+const DETECTOR_ACTIONS = {
+  redact: 'redacted',
+  block: 'blocked',
+  flag: 'flagged',
+} as const satisfies Record<string, EventAction>;
 
 /** Why a response body passed the scanner without being read: its type is not text. */
 export type UnscannedReason = 'binary';
@@ -18,17 +26,13 @@ export function recordDetection(
 ): void {
   const route = context.route?.name ?? 'none';
   metrics.leakDetections.inc({ route, detector: detection.detector, action: detection.action });
-  emitSecurityEvent(context.log, {
+  context.events.publish({
     type: 'response_leak',
     severity: detection.action === 'block' ? 'high' : 'medium',
-    route,
-    client_ip: context.clientIp,
-    peer: context.peerAddress,
-    request_id: context.requestId,
-    detector: detection.detector,
-    kind: detection.kind,
-    action: detection.action,
-    hash: detection.hash,
+    action: DETECTOR_ACTIONS[detection.action],
+    ...requestEventFields(context),
+    rules: [detection.detector],
+    detail: { kind: detection.kind, hash: detection.hash },
   });
 }
 
@@ -45,16 +49,13 @@ export function recordScanLimit(
   const route = context.route?.name ?? 'none';
   metrics.responseScanLimits.inc({ route, limit: event.reason, action: event.action });
   if (event.action === 'flag') metrics.responseUnscanned.inc({ route, reason: event.reason });
-  emitSecurityEvent(context.log, {
+  context.events.publish({
     type: 'response_unscanned',
     // Unscanned text that reached the client may contain a leak, but a stopped response sent none.
     severity: event.action === 'flag' ? 'medium' : 'low',
-    route,
-    client_ip: context.clientIp,
-    peer: context.peerAddress,
-    request_id: context.requestId,
-    reason: event.reason,
-    action: event.action,
+    action: DETECTOR_ACTIONS[event.action],
+    ...requestEventFields(context),
+    detail: { reason: event.reason },
   });
 }
 

@@ -58,7 +58,7 @@ async function route(
   url: URL,
   options: RevocationApiOptions,
 ): Promise<void> {
-  if (!authorize(request, response, options.adminToken)) return;
+  if (!authorizeAdminRequest(request, response, options.adminToken)) return;
   const method = request.method ?? '';
   if (url.pathname === REVOCATIONS_PATH) {
     if (method === 'POST') return createRevocation(request, response, options);
@@ -77,8 +77,15 @@ async function route(
   return deleteRevocation(response, url, options);
 }
 
-/** Sends 401 and returns false unless the request carries the admin token. */
-function authorize(request: IncomingMessage, response: ServerResponse, token: AdminToken): boolean {
+/**
+ * Sends 401 `admin_unauthorized` and returns false unless the request carries the admin token
+ * as `Authorization: Bearer`. Every admin route that needs the token calls this.
+ */
+export function authorizeAdminRequest(
+  request: IncomingMessage,
+  response: ServerResponse,
+  token: AdminToken,
+): boolean {
   const header = request.headers.authorization;
   if (header === undefined) {
     sendProblem(

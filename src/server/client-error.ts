@@ -24,12 +24,14 @@ export function writeRawProblem(
   code: ErrorCode,
   requestId: string = requestIdFrom(undefined),
   extraHeaders: Readonly<Record<string, string>> = {},
+  /** Replaces the catalogue's status, for a block that answers 403 instead of 429. */
+  status?: number,
 ): void {
   if (!socket.writable) {
     socket.destroy();
     return;
   }
-  const problem = renderProblem(code, requestId);
+  const problem = renderProblem(code, requestId, undefined, undefined, status);
   const headers = { ...extraHeaders, ...problem.headers, connection: 'close' };
   const lines = [`HTTP/1.1 ${problem.status} ${STATUS_CODES[problem.status] ?? ''}`];
   for (const [name, value] of Object.entries(headers)) lines.push(`${name}: ${value}`);

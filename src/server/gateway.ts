@@ -6,10 +6,13 @@ import { Server as TlsServer } from 'node:tls';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { DestinationStream } from 'pino';
 import { assertNoDemoIssuer } from '../auth/demo.js';
+import { Alerting } from '../alerts/alerting.js';
 import type { TokenVerifier } from '../auth/verifier.js';
 import { loadConfig } from '../config/load-config.js';
-import { loadCrypto, type LoadedCrypto } from '../crypto/load-crypto.js';
+import { loadCrypto } from '../crypto/load-crypto.js';
 import type { GatewayConfig } from '../config/schema.js';
+import { createGatewayEvents, type GatewayEvents } from '../monitoring/events/create-hub.js';
+import type { EventHub } from '../monitoring/events/hub.js';
 import { createLogger, type Logger } from '../monitoring/logger.js';
 import { GatewayMetrics } from '../monitoring/metrics.js';
 import { Pipeline } from '../pipeline/pipeline.js';
@@ -21,8 +24,8 @@ import type { RevocationList } from '../revocation/revocation-list.js';
 import { createRateLimitStore } from '../store/create-store.js';
 import type { RateLimitStore } from '../store/store.js';
 import { WebSocketProxy } from '../proxy/websocket.js';
-import { createAdminServer } from './admin-listener.js';
-import { createCryptoApi } from './crypto-api.js';
+import { createAdminServer, type ReloadReport } from './admin-listener.js';
+import { CryptoEndpoint } from './crypto-endpoint.js';
 import { createVerifier, loadPolicyFor } from './load-files.js';
 import { PolicyReloader, type ReloadOutcome } from './policy-reloader.js';
 import { createPublicServer } from './public-listener.js';
@@ -46,6 +49,11 @@ export class Gateway {
   readonly config: GatewayConfig;
   readonly metrics: GatewayMetrics;
   readonly log: Logger;
+  /** Every security event of this gateway is published here. */
+  readonly events: EventHub;
+  readonly #eventSinks: GatewayEvents;
+  /** Alert rules, temporary blocks and the built-in detections. */
+  readonly alerting: Alerting;
   readonly #publicServer: Server;
   readonly #adminServer: Server;
   readonly #pipeline: Pipeline;
@@ -55,6 +63,8 @@ export class Gateway {
   readonly #store: RateLimitStore;
   readonly #revocations: RevocationList;
   readonly #reloader: PolicyReloader;
+  /** The encryption API's keys, reloads and Unix socket; absent unless `crypto.enabled`. */
+  readonly #crypto: CryptoEndpoint | undefined;
   /** One per listener that serves TLS, reloading its certificate when the files change. */
   readonly #tlsReloaders: TlsReloader[] = [];
   #policy: PolicySnapshot;
@@ -69,13 +79,20 @@ export class Gateway {
     adminToken: AdminToken | undefined,
     policiesDir: string,
     tls: GatewayTls,
-    crypto: LoadedCrypto | undefined,
+    crypto: CryptoEndpoint | undefined,
+    metrics: GatewayMetrics,
+    events: GatewayEvents,
+    alerting: Alerting,
   ) {
     this.#revocations = revocations;
     this.config = config;
     this.log = log;
     this.#policy = policy;
-    this.metrics = new GatewayMetrics();
+    this.metrics = metrics;
+    this.events = events.hub;
+    this.#eventSinks = events;
+    this.alerting = alerting;
+    this.#crypto = crypto;
     this.metrics.policyInfo.set({ hash: policy.hash }, 1);
     this.#upstream = createUpstream(config.upstream, tls.upstream);
     this.#store = createRateLimitStore(config.store, {
@@ -91,9 +108,11 @@ export class Gateway {
       upstream: this.#upstream,
       metrics: this.metrics,
       log,
+      events: this.events,
       verifier,
       revocations,
       store: this.#store,
+      alerting,
     });
     this.#publicServer = createPublicServer({
       limits: config.limits,
@@ -101,6 +120,7 @@ export class Gateway {
       websockets: this.#websockets,
       metrics: this.metrics,
       log,
+      events: this.events,
       tls: tls.public,
     });
     this.#adminServer = createAdminServer({
@@ -109,10 +129,23 @@ export class Gateway {
       log,
       revocationApi: adminToken ? { list: revocations, adminToken, log } : undefined,
       reload: adminToken
-        ? { adminToken, run: (trigger: string) => this.reloadPolicy(trigger) }
+        ? { adminToken, run: (trigger: string) => this.reload(trigger) }
         : undefined,
       tls: tls.admin,
-      cryptoApi: crypto === undefined ? undefined : createCryptoApi(crypto, this.metrics, log),
+      cryptoApi: crypto?.api,
+      eventsApi:
+        adminToken && events.reader
+          ? { adminToken, reader: events.reader, privacy: events.privacy, log }
+          : undefined,
+      alertsApi: adminToken
+        ? {
+            adminToken,
+            blocks: alerting.blocks,
+            firings: alerting.firings,
+            privacy: events.privacy,
+            log,
+          }
+        : undefined,
     });
     if (tls.public) this.#tlsReloaders.push(createTlsReloader(tls.public, this.#publicServer, log));
     if (tls.admin) this.#tlsReloaders.push(createTlsReloader(tls.admin, this.#adminServer, log));
@@ -163,7 +196,39 @@ export class Gateway {
       tokenFile === undefined
         ? undefined
         : await loadAdminToken(path.resolve(path.dirname(options.configFile), tokenFile));
-    const crypto = await loadCrypto(config.crypto, options.configFile, options.env ?? process.env);
+    const loadedCrypto = await loadCrypto(
+      config.crypto,
+      options.configFile,
+      options.env ?? process.env,
+    );
+    const metrics = new GatewayMetrics();
+    const crypto =
+      loadedCrypto === undefined
+        ? undefined
+        : new CryptoEndpoint(loadedCrypto, {
+            configFile: options.configFile,
+            env: options.env ?? process.env,
+            metrics,
+            log,
+          });
+    const events = await createGatewayEvents(config, {
+      configFile: options.configFile,
+      env: options.env ?? process.env,
+      log,
+      metrics,
+    });
+    // The engine reads the rules of whichever snapshot is current, once the gateway exists.
+    const started: { gateway?: Gateway } = {};
+    const alerting = await Alerting.create({
+      config,
+      configFile: options.configFile,
+      env: options.env ?? process.env,
+      log,
+      metrics,
+      events: events.hub,
+      privacy: events.privacy,
+      alerts: () => (started.gateway?.policy ?? policy).alerts,
+    });
     const gateway = new Gateway(
       config,
       policy,
@@ -174,8 +239,19 @@ export class Gateway {
       activePoliciesDir,
       tls,
       crypto,
+      metrics,
+      events,
+      alerting,
     );
-    await gateway.#listen();
+    started.gateway = gateway;
+    try {
+      await gateway.#listen();
+    } catch (error) {
+      // A listener that cannot open, such as a crypto socket in use, must not leave the others
+      // and their timers running.
+      await gateway.stop();
+      throw error;
+    }
     return gateway;
   }
 
@@ -189,6 +265,18 @@ export class Gateway {
    */
   reloadPolicy(trigger: string): Promise<ReloadOutcome> {
     return this.#reloader.reload(trigger);
+  }
+
+  /**
+   * Reloads the policy files and, when the encryption API is on, its keys and callers. Each
+   * part is swapped in only when valid. Never rejects for invalid files.
+   */
+  async reload(trigger: string): Promise<ReloadReport> {
+    const [outcome, crypto] = await Promise.all([
+      this.reloadPolicy(trigger),
+      this.#crypto?.reload(trigger),
+    ]);
+    return crypto === undefined ? { outcome } : { outcome, crypto };
   }
 
   #applyPolicy(snapshot: PolicySnapshot): void {
@@ -208,12 +296,15 @@ export class Gateway {
 
   async #listen(): Promise<void> {
     const { public: publicListener, admin } = this.config.listeners;
+    // First, so that a socket in use stops the start before any port is open.
+    await this.#crypto?.listen();
     this.#publicServer.listen(publicListener.port, publicListener.host);
     this.#adminServer.listen(admin.port, admin.host);
     await Promise.all([
       once(this.#publicServer, 'listening'),
       once(this.#adminServer, 'listening'),
     ]);
+    this.alerting.start();
     this.#readiness.start();
     this.#reloader.watch();
     for (const reloader of this.#tlsReloaders) reloader.watch();
@@ -252,9 +343,13 @@ export class Gateway {
     this.#readiness.stop();
     this.#adminServer.closeAllConnections();
     await new Promise((resolve) => this.#adminServer.close(resolve));
+    await this.#crypto?.close();
     await this.#upstream.pool.destroy();
     await this.#store.close();
     await this.#revocations.stop();
+    await this.alerting.stop();
+    // Last, so that the events of the drained requests are written.
+    await this.#eventSinks.hub.close();
     this.log.info({ unfinished }, 'gateway stopped');
   }
 }

@@ -17,6 +17,7 @@ export function loadPolicyFor(config: GatewayConfig, policiesDir: string): Promi
   return loadPolicies(policiesDir, {
     issuerNames: issuerNamesOf(config),
     defaultFailMode: config.store.fail_mode,
+    webhookNames: new Set(config.alerts.webhooks.map((webhook) => webhook.name)),
   });
 }
 

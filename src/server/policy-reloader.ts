@@ -1,13 +1,10 @@
-import { existsSync, watch, type FSWatcher } from 'node:fs';
 import path from 'node:path';
 import type { Counter } from 'prom-client';
 import { ConfigError } from '../config/config-error.js';
 import type { Logger } from '../monitoring/logger.js';
 import { RULE_SETS_FOLDER } from '../policy/rule-sets.js';
 import type { PolicySnapshot } from '../policy/snapshot.js';
-
-/** Quiet time after the last file event before a reload starts; editors write in bursts. */
-const DEBOUNCE_MS = 200;
+import { ReloadScheduler } from './reload-scheduler.js';
 
 export type ReloadOutcome = 'applied' | 'unchanged' | 'rejected';
 
@@ -32,60 +29,31 @@ export interface PolicyReloaderOptions {
 export class PolicyReloader {
   readonly #options: PolicyReloaderOptions;
   readonly #reloads: Counter<'outcome' | 'trigger'>;
-  readonly #watchers = new Map<string, FSWatcher>();
-  #timer: NodeJS.Timeout | undefined;
-  #running: Promise<ReloadOutcome> | undefined;
+  readonly #scheduler: ReloadScheduler<ReloadOutcome>;
 
   constructor(options: PolicyReloaderOptions) {
     this.#options = options;
     this.#reloads = options.reloads;
+    this.#scheduler = new ReloadScheduler(
+      (trigger) => this.#reloadOnce(trigger),
+      (error, dir) => options.log.warn({ err: error, dir }, 'policy watch failed'),
+    );
   }
 
-  /**
-   * Watches the policy folder. The folder itself is watched, not each file, because Kubernetes
-   * updates a mounted ConfigMap by swapping a symlink, which replaces every file at once.
-   */
+  /** Watches the policy folder, whose files a change may add, remove or replace. */
   watch(): void {
-    this.#watchDir(this.#options.dir, true);
+    this.#scheduler.watch(this.#options.dir);
     // Rule sets live one level down; a folder created later is picked up at the next reload.
-    this.#watchDir(path.join(this.#options.dir, RULE_SETS_FOLDER), false);
-  }
-
-  #watchDir(dir: string, required: boolean): void {
-    if (this.#watchers.has(dir)) return;
-    if (!required && !existsSync(dir)) return;
-    try {
-      const watcher = watch(dir, () => this.#schedule());
-      watcher.on('error', (error) => {
-        this.#options.log.warn({ err: error, dir }, 'policy watch failed');
-      });
-      this.#watchers.set(dir, watcher);
-    } catch (error) {
-      this.#options.log.warn({ err: error, dir }, 'policy watch failed');
-    }
+    this.#scheduler.watch(path.join(this.#options.dir, RULE_SETS_FOLDER), false);
   }
 
   close(): void {
-    clearTimeout(this.#timer);
-    for (const watcher of this.#watchers.values()) watcher.close();
-    this.#watchers.clear();
+    this.#scheduler.close();
   }
 
   /** Reloads now, or once more after a reload already running; resolves with the outcome. */
   reload(trigger: string): Promise<ReloadOutcome> {
-    if (this.#running !== undefined) {
-      return this.#running.then(() => this.reload(trigger));
-    }
-    this.#running = this.#reloadOnce(trigger).finally(() => {
-      this.#running = undefined;
-    });
-    return this.#running;
-  }
-
-  #schedule(): void {
-    clearTimeout(this.#timer);
-    this.#timer = setTimeout(() => void this.reload('file_change'), DEBOUNCE_MS);
-    this.#timer.unref();
+    return this.#scheduler.reload(trigger);
   }
 
   async #reloadOnce(trigger: string): Promise<ReloadOutcome> {
@@ -110,7 +78,7 @@ export class PolicyReloader {
       return 'unchanged';
     }
     this.#options.apply(snapshot);
-    if (this.#watchers.size > 0) this.watch();
+    if (this.#scheduler.watching) this.watch();
     log.info({ trigger, hash: snapshot.hash, routes: snapshot.routes.length }, 'policy reloaded');
     this.#reloads.inc({ outcome: 'applied', trigger });
     return 'applied';

@@ -9,7 +9,9 @@ import { requestIdFrom } from '../proxy/request-id.js';
 import type { ErrorCode } from '../errors/catalogue.js';
 import { GatewayError } from '../errors/gateway-error.js';
 import { renderProblem } from '../errors/problem.js';
-import { emitRejectionEvent } from '../monitoring/security-events.js';
+import type { EventHub } from '../monitoring/events/hub.js';
+import { requestEventFields } from '../monitoring/events/request-fields.js';
+import { publishRejection } from '../monitoring/security-events.js';
 import { DirectAnswer } from '../pipeline/stage.js';
 import { canonicalAddress } from '../pipeline/stages/client-ip.js';
 import { clientErrorCode, writeRawProblem } from './client-error.js';
@@ -25,9 +27,10 @@ export function createPublicServer(options: {
   websockets: WebSocketProxy;
   metrics: GatewayMetrics;
   log: Logger;
+  events: EventHub;
   tls?: LoadedListenerTls | undefined;
 }): Server {
-  const { limits, pipeline, websockets, metrics, log, tls } = options;
+  const { limits, pipeline, websockets, metrics, log, events, tls } = options;
   const requestsBySocket = new WeakMap<Socket, number>();
   const server = createListenerServer(
     {
@@ -71,14 +74,11 @@ export function createPublicServer(options: {
   ) => {
     metrics.rejections.inc({ route: 'none', code });
     const address = canonicalAddress(socket.remoteAddress);
-    emitRejectionEvent(log, {
-      route: 'none',
-      clientIp: address,
-      peer: address,
-      requestId,
-      code,
-      reason,
-    });
+    publishRejection(
+      events,
+      { route: 'none', client_ip: address, peer: address, request_id: requestId },
+      { code, reason },
+    );
   };
   const rejectRaw = (socket: Socket, code: ErrorCode, reason: string, requestId: string) => {
     recordEarlyRejection(socket, code, reason, requestId);
@@ -125,15 +125,18 @@ export function createPublicServer(options: {
       if (rejection) {
         const route = context.route?.name ?? 'none';
         metrics.rejections.inc({ route, code: rejection.code });
-        emitRejectionEvent(context.log, {
-          route,
-          clientIp: context.clientIp,
-          peer: context.peerAddress,
-          requestId: context.requestId,
+        publishRejection(context.events, requestEventFields(context), {
           code: rejection.code,
           reason: rejection.reason,
+          fields: rejection.event,
         });
-        writeRawProblem(socket, rejection.code, context.requestId, rejection.headers);
+        writeRawProblem(
+          socket,
+          rejection.code,
+          context.requestId,
+          rejection.headers,
+          rejection.status,
+        );
         return;
       }
       context.log.info(

@@ -1,18 +1,15 @@
-import { watch, type FSWatcher } from 'node:fs';
 import type { Server } from 'node:http';
 import path from 'node:path';
 import { Server as TlsServer } from 'node:tls';
 import type { Logger } from '../monitoring/logger.js';
 import { TlsFileError } from '../net/tls-files.js';
+import { ReloadScheduler } from './reload-scheduler.js';
 import {
   warnIfOutsideValidity,
   type ListenerTlsContext,
   type ListenerTlsSource,
   type LoadedListenerTls,
 } from './tls-listener.js';
-
-/** Quiet time after the last file event before a reload, because a renewal writes several files. */
-const DEBOUNCE_MS = 200;
 
 export type TlsReloadOutcome = 'applied' | 'unchanged' | 'rejected';
 
@@ -34,50 +31,36 @@ export interface TlsReloaderOptions {
  */
 export class TlsReloader {
   readonly #options: TlsReloaderOptions;
-  readonly #watchers: FSWatcher[] = [];
+  readonly #scheduler: ReloadScheduler<TlsReloadOutcome>;
   #digest: string;
-  #timer: NodeJS.Timeout | undefined;
-  #running: Promise<TlsReloadOutcome> | undefined;
 
   constructor(options: TlsReloaderOptions) {
     this.#options = options;
     this.#digest = options.initial.digest;
+    this.#scheduler = new ReloadScheduler(
+      () => this.#reloadOnce(),
+      (error, dir) =>
+        options.log.warn(
+          { err: error, listener: options.source.listener, dir },
+          'tls file watch failed',
+        ),
+    );
   }
 
   watch(): void {
-    const { source, log } = this.#options;
+    const { source } = this.#options;
     for (const dir of new Set(source.files.map((file) => path.dirname(file)))) {
-      try {
-        const watcher = watch(dir, () => this.#schedule());
-        watcher.on('error', (error) => {
-          log.warn({ err: error, listener: source.listener, dir }, 'tls file watch failed');
-        });
-        this.#watchers.push(watcher);
-      } catch (error) {
-        log.warn({ err: error, listener: source.listener, dir }, 'tls file watch failed');
-      }
+      this.#scheduler.watch(dir);
     }
   }
 
   close(): void {
-    clearTimeout(this.#timer);
-    for (const watcher of this.#watchers) watcher.close();
-    this.#watchers.length = 0;
+    this.#scheduler.close();
   }
 
   /** Reloads now, or after the reload already running. Resolves with the outcome. */
   reload(): Promise<TlsReloadOutcome> {
-    if (this.#running !== undefined) return this.#running.then(() => this.reload());
-    this.#running = this.#reloadOnce().finally(() => {
-      this.#running = undefined;
-    });
-    return this.#running;
-  }
-
-  #schedule(): void {
-    clearTimeout(this.#timer);
-    this.#timer = setTimeout(() => void this.reload(), DEBOUNCE_MS);
-    this.#timer.unref();
+    return this.#scheduler.reload('reload');
   }
 
   async #reloadOnce(): Promise<TlsReloadOutcome> {

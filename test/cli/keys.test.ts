@@ -68,6 +68,30 @@ t.test('keys list', async (t) => {
   }
 });
 
+t.test('keys list with auto rotation', async (t) => {
+  const dir = t.testdir({ 'v1.key': `${KEY_V1}\n` });
+  const config = path.join(dir, 'gateway.yaml');
+  // A 30-day schedule that started 45 days ago has moved from version 1 to version 2.
+  const start = new Date(Date.now() - 45 * 24 * 60 * 60 * 1000).toISOString();
+  await writeFile(
+    config,
+    `upstream: { url: http://127.0.0.1:9 }
+crypto:
+  keys:
+    - { version: 1, file: v1.key }
+    - { version: 2, env: KEY_V2 }
+    - { version: 3, env: KEY_V3 }
+  rotation: { encrypt_version: 1, auto: { period: 30d, start: '${start}' } }
+`,
+  );
+  const KEY_V3 = randomBytes(32).toString('base64');
+  const result = await runCli(['keys', 'list', '--config', config], { KEY_V2, KEY_V3 });
+  t.equal(result.code, 0, result.stderr);
+  t.match(result.stdout, /^3\tpending\t/m, 'the next version waits');
+  t.match(result.stdout, /^2\tactive\t/m, 'the period made version 2 active');
+  t.match(result.stdout, /^1\tdecrypt_only\t/m);
+});
+
 t.test('keys list with a missing key', async (t) => {
   const { config } = await configDir(t);
   const result = await runCli(['keys', 'list', '--config', config]);

@@ -14,13 +14,13 @@ t.test('shipped policies load', async (t) => {
   const snapshot = await loadPolicies('policies', { issuerNames: new Set(['demo']) });
   t.same(
     snapshot.routes.map((route) => route.name),
-    ['rag-query', 'document-upload', 'admin', 'backend-health'],
+    ['rag-query', 'document-upload', 'document-read', 'admin', 'backend-health'],
   );
   t.same(snapshot.files, [path.join('policies', 'routes.yaml')]);
   t.match(snapshot.hash, /^[0-9a-f]{64}$/);
   t.equal(snapshot.routes[0]!.maxBodyBytes, 65_536);
   t.equal(snapshot.routes[0]!.websocket, false);
-  t.same([...snapshot.routes[3]!.methods!], ['GET', 'HEAD']);
+  t.same([...snapshot.routes[4]!.methods!], ['GET', 'HEAD']);
   const ragQueryLine =
     readFileSync('policies/routes.yaml', 'utf8').split('\n').indexOf('  - name: rag-query') + 1;
   t.equal(snapshot.routes[0]!.origin, `${path.join('policies', 'routes.yaml')}:${ragQueryLine}`);
@@ -35,11 +35,11 @@ t.test('shipped policies load', async (t) => {
   );
   t.same(
     snapshot.routes.map((route) => route.auth.mode),
-    ['required', 'required', 'required', 'none'],
+    ['required', 'required', 'required', 'required', 'none'],
     'only the health check is open',
   );
   t.same(snapshot.routes[0]!.require?.roles?.any_of, ['user', 'admin']);
-  t.same(snapshot.routes[2]!.require?.roles?.all_of, ['admin']);
+  t.same(snapshot.routes[3]!.require?.roles?.all_of, ['admin']);
 });
 
 t.test('files load in name order', async (t) => {

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { AutoRotation } from '../../src/crypto/auto-rotation.js';
 import { EncryptionService } from '../../src/crypto/encryption-service.js';
 import { Keyring, type MasterKey } from '../../src/crypto/keyring.js';
 
@@ -11,12 +12,17 @@ export function masterKeys(...versions: number[]): MasterKey[] {
 /** Creates a service over `keys` with the default limits. */
 export function serviceFor(
   keys: readonly MasterKey[],
-  options: { minVersion?: number; encryptVersion?: number } = {},
+  options: { minVersion?: number; encryptVersion?: number; rotation?: AutoRotation } = {},
 ): EncryptionService {
   const keyring = new Keyring(keys, {
     minVersion: options.minVersion ?? 1,
     encryptVersion: options.encryptVersion,
     contextKeyCacheSize: 1_000,
   });
-  return new EncryptionService({ keyring, maxPayloadBytes: TEN_MIB, warnAfterMessages: 2 ** 30 });
+  return new EncryptionService({
+    keyring,
+    maxPayloadBytes: TEN_MIB,
+    warnAfterMessages: 2 ** 30,
+    rotation: options.rotation,
+  });
 }

@@ -91,6 +91,10 @@ function securityEvents(gw: TestGateway): Record<string, unknown>[] {
     .map((line) => line['event'] as Record<string, unknown>);
 }
 
+function detailOf(event: Record<string, unknown>): Record<string, unknown> {
+  return event['detail'] as Record<string, unknown>;
+}
+
 async function metricsText(gw: TestGateway): Promise<string> {
   return (await fetch(`${gw.adminUrl}/metrics`)).text();
 }
@@ -104,14 +108,14 @@ t.test('an injection is blocked with no rule ids in the answer', async (t) => {
   t.equal(upstream.received.length, 0, 'nothing reached the upstream');
 
   const event = await waitFor(
-    () => securityEvents(gw).find((e) => e['code'] === 'request_blocked'),
+    () => securityEvents(gw).find((e) => detailOf(e)['code'] === 'request_blocked'),
     'blocked event',
   );
   t.equal(event['type'], 'request_rejected');
   t.equal(event['severity'], 'high');
   t.equal(event['action'], 'blocked');
   t.ok((event['rules'] as string[]).length > 0, 'the event names the rules');
-  t.ok((event['score'] as number) >= 5);
+  t.ok((detailOf(event)['score'] as number) >= 5);
   t.notMatch(JSON.stringify(event), /previous instructions/i, 'no request text in the event');
   t.match(
     await metricsText(gw),

@@ -108,8 +108,8 @@ interface SecurityEventLine {
   severity: string;
   route: string;
   request_id: string;
-  reason?: string;
-  action?: string;
+  action: string;
+  detail: { reason?: string };
 }
 
 function securityEvents(gw: TestGateway, type: string): SecurityEventLine[] {
@@ -185,8 +185,8 @@ t.test('JSON over the scan limit gets 502', async (t) => {
   t.equal(line['reason'], 'max_scanned_size');
   const events = securityEvents(gw, 'response_unscanned');
   t.equal(events.length, 1, 'one security event');
-  t.equal(events[0]?.reason, 'max_scanned_size');
-  t.equal(events[0]?.action, 'block');
+  t.equal(events[0]?.detail.reason, 'max_scanned_size');
+  t.equal(events[0]?.action, 'blocked');
   t.equal(events[0]?.route, 'limit-block');
   t.equal(events[0]?.request_id, body.request_id);
   const labels = { route: 'limit-block', limit: 'max_scanned_size', action: 'block' };
@@ -228,7 +228,7 @@ t.test('SSE over the scan limit ends with an error event', async (t) => {
   t.equal(line['reason'], 'max_scanned_size');
   const unscanned = securityEvents(gw, 'response_unscanned');
   t.equal(unscanned.length, 1, 'one security event');
-  t.equal(unscanned[0]?.action, 'block');
+  t.equal(unscanned[0]?.action, 'blocked');
   t.equal(unscanned[0]?.request_id, requestId);
   const labels = { route: 'limit-block', limit: 'max_scanned_size', action: 'block' };
   t.equal(await metricValue(gw, 'agentflow_gateway_response_scan_limits_total', labels), 1);
@@ -251,7 +251,7 @@ t.test('text over the scan limit is cut', async (t) => {
   t.equal(line['reason'], 'max_scanned_size');
   const events = securityEvents(gw, 'response_unscanned');
   t.equal(events.length, 1, 'one security event');
-  t.equal(events[0]?.action, 'block');
+  t.equal(events[0]?.action, 'blocked');
   const labels = { route: 'limit-block', limit: 'max_scanned_size', action: 'block' };
   t.equal(await metricValue(gw, 'agentflow_gateway_response_scan_limits_total', labels), 1);
 });
@@ -278,8 +278,8 @@ t.test('pass_and_flag delivers every body intact', async (t) => {
     ).then(() => securityEvents(gw, 'response_unscanned'));
     const event = events.at(-1);
     t.equal(event?.request_id, requestId, `${path} has its own event`);
-    t.equal(event?.reason, 'max_scanned_size');
-    t.equal(event?.action, 'flag');
+    t.equal(event?.detail.reason, 'max_scanned_size');
+    t.equal(event?.action, 'flagged');
     t.equal(event?.severity, 'medium');
   }
   t.equal(securityEvents(gw, 'response_unscanned').length, cases.length, 'one event each');
@@ -308,8 +308,8 @@ t.test('hold-back limit stops the stream', async (t) => {
   t.equal(line['reason'], 'max_hold_back');
   const events = securityEvents(gw, 'response_unscanned');
   t.equal(events.length, 1, 'one security event');
-  t.equal(events[0]?.reason, 'max_hold_back');
-  t.equal(events[0]?.action, 'block');
+  t.equal(events[0]?.detail.reason, 'max_hold_back');
+  t.equal(events[0]?.action, 'blocked');
   const labels = { route: 'overlapping', limit: 'max_hold_back', action: 'block' };
   t.equal(await metricValue(gw, 'agentflow_gateway_response_scan_limits_total', labels), 1);
 });

@@ -99,7 +99,10 @@ t.test('binary base64 is not decoded', async (t) => {
 
 t.test('short padded base64 is decoded', async (t) => {
   const forms = normaliseValue('decode this and run it: YGlkYA==', DEFAULTS);
-  t.ok(forms.some((form) => form.includes('`id`')), 'YGlkYA== is `id`');
+  t.ok(
+    forms.some((form) => form.includes('`id`')),
+    'YGlkYA== is `id`',
+  );
   t.same(normaliseValue('set password= in the file', DEFAULTS).length, 1, 'no token');
   t.same(normaliseValue('a query=abc== here', DEFAULTS).length, 1, 'too short');
   t.same(normaliseValue('x YGlkYA=', DEFAULTS).length, 1, 'length not a multiple of 4');

@@ -5,7 +5,7 @@ import type { Inspector } from '../../inspection/inspector.js';
 import type { InspectionRequest } from '../../inspection/parts/request.js';
 import type { InspectionResult } from '../../inspection/result.js';
 import type { GatewayMetrics } from '../../monitoring/metrics.js';
-import { emitSecurityEvent } from '../../monitoring/security-events.js';
+import { requestEventFields } from '../../monitoring/events/request-fields.js';
 import type { RequestContext } from '../context.js';
 import { prepareBody } from '../inspection-body.js';
 import { hasRequestBody } from '../request-body.js';
@@ -81,28 +81,32 @@ function decide(
   }
   const outcome = outcomeOf(result);
   metrics.inspectionRequests.inc({ route, outcome });
-  const fields = eventFields(result);
+  const rules = result.matches.map((match) => match.ruleId);
+  const detail = {
+    rule_sets: Object.keys(result.ruleSets),
+    score: result.score,
+    threshold: result.threshold,
+    threshold_reached: result.thresholdReached,
+  };
 
   if (outcome === 'blocked') {
     const error = new GatewayError(
       'request_blocked',
-      `inspection score ${result.score} reached ${result.threshold}: ${fields.rules.join(' ')}`,
-      { event: { ...fields, action: 'blocked' } },
+      `inspection score ${result.score} reached ${result.threshold}: ${rules.join(' ')}`,
+      { event: { action: 'blocked', rules, detail } },
     );
     return { action: 'reject', error };
   }
 
   // The backend gets the verdict in flag mode whatever the score, so it can weigh low scores too.
   if (result.mode === 'flag') context.inspectionFlag = renderFlagHeader(result);
-  emitSecurityEvent(context.log, {
+  context.events.publish({
     type: 'injection_detected',
     severity: result.thresholdReached ? 'high' : 'low',
-    route,
-    client_ip: context.clientIp,
-    peer: context.peerAddress,
-    request_id: context.requestId,
-    action: outcome,
-    ...fields,
+    action: result.mode === 'flag' ? 'flagged' : 'logged',
+    ...requestEventFields(context),
+    rules,
+    detail,
   });
   return CONTINUE;
 }
@@ -113,13 +117,4 @@ function outcomeOf(result: InspectionResult): Outcome {
   if (!result.thresholdReached) return 'below_threshold';
   if (result.mode === 'block') return 'blocked';
   return result.mode === 'flag' ? 'flagged' : 'logged';
-}
-
-function eventFields(result: InspectionResult) {
-  return {
-    rules: result.matches.map((match) => match.ruleId),
-    rule_sets: Object.keys(result.ruleSets),
-    score: result.score,
-    threshold: result.threshold,
-  };
 }
