@@ -60,8 +60,9 @@ export class AlertEngine {
   }
 
   /**
-   * Counts one event in every rule that matches it; never throws and never waits. `clientIp` is
-   * the address before the privacy settings, which `exempt.cidrs` is compared with.
+   * Counts one event in every rule that matches it. Store calls run in the background, so this
+   * does not wait. `clientIp` is the address before the privacy settings, which `exempt.cidrs`
+   * is compared with.
    */
   handle(event: AlertEvent, clientIp: string = event.client_ip): void {
     const { rules } = this.#options.alerts();

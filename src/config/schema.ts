@@ -96,7 +96,7 @@ const gatewayConfigFields = z.strictObject({
   admin: z.strictObject({ token_file: z.string().min(1).optional() }).prefault({}),
   /** Where rate-limit state lives: this process (memory) or Redis shared by every replica. */
   store: rateLimitStoreSettingsSchema.prefault({}),
-  /** Webhook receivers of alert rules, and limits of alerting; state lives where `store` says. */
+  /** Webhook receivers of alert rules, and limits of alerting; their state is kept in the `store`. */
   alerts: alertSettingsSchema.prefault({}),
   /** Sinks of security events (ring buffer, Redis Stream) and their privacy settings. */
   events: eventsSettingsSchema.prefault({}),

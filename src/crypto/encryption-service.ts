@@ -151,7 +151,7 @@ export class EncryptionService {
     }));
   }
 
-  /** The next automatic rotation, or undefined without automatic rotation. */
+  /** Returns the next automatic rotation, or undefined without automatic rotation. */
   nextRotation(): NextRotation | undefined {
     if (this.rotation === undefined) return undefined;
     return this.rotation.next(this.keyring.usableVersions(), this.encryptVersion);

@@ -5,7 +5,7 @@ import type { MessageKeys } from './keyring.js';
 
 const ALGORITHM = 'aes-256-gcm';
 
-/** Where a segment sits in its message; part of its GCM additional data. */
+/** The position of a segment in its message, which is part of its GCM additional data. */
 export interface SegmentPosition {
   /** `agfw:v1` for the text form, `agfw:s1` for the streaming form. */
   label: string;

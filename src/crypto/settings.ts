@@ -43,7 +43,7 @@ const callerSchema = z
 
 /**
  * Automatic rotation to keys provisioned ahead: the gateway never creates a key, it moves the
- * encrypting version up to the next listed one, so every replica already holds that key.
+ * encrypting version up to the next listed one, so every replica already has that key.
  */
 const autoRotationSchema = z
   .strictObject({

@@ -16,7 +16,7 @@ import {
  *             | header integrity (16) | segment 0 | segment 1 | …
  *   segment = nonce (12) | ciphertext (same length as its plaintext) | tag (16)
  *
- * Every segment but the last holds SEGMENT_BYTES of plaintext. The last one is the one that
+ * Every segment but the last contains SEGMENT_BYTES of plaintext. The last one is the one that
  * the end of the stream follows, and only it is sealed with the final flag, so a stream cut
  * at a segment boundary fails authentication.
  */
@@ -25,7 +25,7 @@ export const STREAM_MAGIC = Buffer.from('agfw:s1:', 'ascii');
 export const STREAM_LABEL = 'agfw:s1';
 export const STREAM_HEADER_BYTES = STREAM_MAGIC.length + 4 + 2 * CHECK_BYTES + INTEGRITY_BYTES;
 export const SEGMENT_OVERHEAD_BYTES = NONCE_BYTES + TAG_BYTES;
-/** Bytes of a segment that holds SEGMENT_BYTES of plaintext. */
+/** Bytes of a segment that contains SEGMENT_BYTES of plaintext. */
 export const FULL_STREAM_SEGMENT_BYTES = SEGMENT_BYTES + SEGMENT_OVERHEAD_BYTES;
 
 /** The header of a stream, before anything in it is authenticated. */

@@ -36,7 +36,7 @@ export class GatewayError extends Error {
       event?: RejectionEventFields;
       /**
        * The response status, for the codes whose status is the policy's choice (a
-       * `temporarily_blocked` block answers 429 or 403); the catalogue's status otherwise.
+       * `temporarily_blocked` block responds with 429 or 403); the catalogue's status otherwise.
        */
       status?: number;
     },

@@ -27,7 +27,7 @@ export interface RequestContext {
   /** The one policy snapshot this request reads from start to end. */
   readonly policy: PolicySnapshot;
   readonly log: Logger;
-  /** Where the request's security events are published. */
+  /** The hub that the request's security events are published to. */
   readonly events: EventHub;
   /** Aborted when the client goes away before the response has ended. */
   readonly signal: AbortSignal;

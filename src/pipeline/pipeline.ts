@@ -34,7 +34,7 @@ export interface PipelineOptions {
   upstream: Upstream;
   metrics: GatewayMetrics;
   log: Logger;
-  /** Where security events are published. */
+  /** The hub that security events are published to. */
   events: EventHub;
   /** Verifies tokens; undefined when the configuration has no `auth` section. */
   verifier?: TokenVerifier | undefined;

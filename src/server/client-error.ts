@@ -24,7 +24,7 @@ export function writeRawProblem(
   code: ErrorCode,
   requestId: string = requestIdFrom(undefined),
   extraHeaders: Readonly<Record<string, string>> = {},
-  /** Replaces the catalogue's status, for a block that answers 403 instead of 429. */
+  /** Replaces the catalogue's status, for a block that responds with 403 instead of 429. */
   status?: number,
 ): void {
   if (!socket.writable) {

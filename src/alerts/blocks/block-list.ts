@@ -47,7 +47,7 @@ export type AddMode = 'shared' | 'shared_or_local';
  * by their `expiresAt`, checked at each lookup, whatever the sync does.
  *
  * While the copy is stale (no successful sync for three intervals), `failMode` applies: `local`
- * keeps enforcing the blocks this replica knows, `allow` enforces none, and with `deny`
+ * keeps enforcing the blocks this replica has stored, `allow` enforces none, and with `deny`
  * `unavailable` is true, so that every request is rejected.
  */
 export class BlockList {

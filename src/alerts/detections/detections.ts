@@ -85,7 +85,7 @@ export class Detections {
     return this.#options.alerts().detections.tokenShared !== undefined;
   }
 
-  /** Counts one request in every detection; never throws and never waits. */
+  /** Counts one request in every detection. Store calls run in the background, so this does not wait. */
   observe(request: ObservedRequest): void {
     for (const signal of this.#signals(request)) this.#count(signal, request.fields);
   }

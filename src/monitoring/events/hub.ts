@@ -5,9 +5,15 @@ import type { EventPrivacy } from './privacy.js';
 import type { EventSink } from './sink.js';
 
 export interface EventHub {
-  /** Stamps id and time, applies privacy settings, queues for the sinks and calls listeners. Never throws, never waits on I/O. */
+  /**
+   * Stamps id and time, applies the privacy settings, hands the event to the sinks and calls the
+   * listeners. A failing sink or listener is logged and skipped, and no step waits on I/O.
+   */
   publish(event: SecurityEventInput): StoredSecurityEvent;
-  /** Listeners run synchronously after publish with the stamped event; a throwing listener is logged and ignored. Returns an unsubscribe function. */
+  /**
+   * Adds a listener, called synchronously by each later publish with the stamped event. A
+   * throwing listener is logged and ignored. Returns the function that removes it.
+   */
   subscribe(listener: EventListener): () => void;
 }
 

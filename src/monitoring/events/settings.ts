@@ -84,7 +84,7 @@ const redisSchema = z
     }
   });
 
-/** How client addresses, subjects and sessions are written before any sink receives an event. */
+/** Rewriting of client addresses, subjects and sessions before any sink receives an event. */
 const privacySchema = z
   .strictObject({
     /** `keep`, `truncate` to the network prefixes below, or `hash` with the key. */
