@@ -7,6 +7,7 @@ import t, { type Test } from 'tap';
 import { request } from 'undici';
 import { startRagBackend } from '../../examples/rag-backend/server.js';
 import { Gateway } from '../../src/server/gateway.js';
+import { shortDir } from '../helpers/short-dir.js';
 import { AUDIENCE, ISSUER, generateSigningKey, signJwt } from '../auth/helpers/tokens.js';
 
 const CALLER_TOKEN = 'rag-backend-caller-'.repeat(3);
@@ -31,12 +32,13 @@ async function startDemo(t: Test): Promise<Demo> {
   await writeFile(path.join(dir, 'v1.key'), randomBytes(32).toString('base64'));
   const key = await generateSigningKey('EdDSA', 'rag-key');
   await writeFile(path.join(dir, 'public-key.jwk'), JSON.stringify(key.publicJwk));
-  const socket = path.join(dir, 'crypto.sock');
+  const socket = path.join(await shortDir(t), 'crypto.sock');
   const backend = await startRagBackend({
     port: 0,
     streamDelayMs: 0,
     crypto: { url: `unix:${socket}`, token: CALLER_TOKEN },
   });
+  t.teardown(() => backend.close());
   const configFile = path.join(dir, 'gateway.yaml');
   await writeFile(
     configFile,
@@ -57,7 +59,7 @@ crypto:
   enabled: true
   keys: [{ version: 1, file: v1.key }]
   callers: [{ name: rag-backend, token_file: backend.token, context_prefixes: ['file:'] }]
-  socket: { path: crypto.sock }
+  socket: { path: ${socket} }
 `,
   );
   const logs: string[] = [];
@@ -68,10 +70,7 @@ crypto:
     },
   });
   const gateway = await Gateway.start({ configFile, env: {}, logDestination });
-  t.teardown(async () => {
-    await gateway.stop();
-    await backend.close();
-  });
+  t.teardown(() => gateway.stop());
   const tokenOf = (subject: string) => {
     const now = Math.floor(Date.now() / 1000);
     return signJwt(key, {

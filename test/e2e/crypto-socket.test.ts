@@ -7,6 +7,7 @@ import path from 'node:path';
 import t, { type Test } from 'tap';
 import { Agent, request } from 'undici';
 import { startGateway, type TestGateway } from '../helpers/gateway.js';
+import { shortDir } from '../helpers/short-dir.js';
 import { startUpstream } from '../helpers/upstream.js';
 
 const TOKEN = 'socket-caller-'.repeat(4);
@@ -14,7 +15,7 @@ const CONTEXT = 'file:user_42';
 
 /** Creates a folder with a key and a token, and returns it with the path of a socket in it. */
 async function socketDir(t: Test): Promise<{ dir: string; socket: string }> {
-  const dir = t.testdir({ 'backend.token': TOKEN });
+  const dir = await shortDir(t, { 'backend.token': TOKEN });
   await writeFile(path.join(dir, 'v1.key'), randomBytes(32).toString('base64'));
   return { dir, socket: path.join(dir, 'crypto.sock') };
 }
