@@ -4,9 +4,8 @@ import path from 'node:path';
 import type { Test } from 'tap';
 
 /**
- * A new folder under the system's temporary folder, removed when `t` ends. Unix socket paths
- * hold at most 107 bytes, and tap's test folders sit inside the checkout under a name built from
- * the test's title, so a socket there fits or not depending on where the project was cloned.
+ * Creates a folder under the system temp dir and removes it when `t` ends. A Unix socket path has
+ * at most 107 bytes, and tap's test folders sit inside the checkout under the test's title.
  */
 export async function shortDir(t: Test, files: Record<string, string> = {}): Promise<string> {
   const dir = await mkdtemp(path.join(tmpdir(), 'agfw-'));
