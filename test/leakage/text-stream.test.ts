@@ -47,6 +47,29 @@ t.test('text before a possible match is released at once', async (t) => {
   t.equal(rest.map((span) => span.text).join(''), '[REDACTED:github] ok');
 });
 
+t.test('short numbers are not held', async (t) => {
+  // No card starts with a group of fewer than four digits, and no national phone number with a
+  // group of two, so these tails cannot begin a match and must not wait for the next chunk.
+  for (const text of ['uses Node.js 20 ', 'as PostgreSQL, S3 ', 'with TLS 1.2 ', 'page 7 ']) {
+    const scanner = new TextScanner(policy.detectors, { maxHoldBack: 65_536 });
+    const released = scanner.push(text).map((span) => span.text);
+    t.equal(released.join(''), text, text);
+  }
+});
+
+t.test('possible number starts are held', async (t) => {
+  // `429 ` may begin `429 55 1234` (an SSN) and `4111 ` a card, so both wait for more text.
+  for (const [text, held] of [
+    ['status 429 ', '429 '],
+    ['card 4111 ', '4111 '],
+    ['call 030 ', '030 '],
+  ] as const) {
+    const scanner = new TextScanner(policy.detectors, { maxHoldBack: 65_536 });
+    const released = scanner.push(text).map((span) => span.text);
+    t.equal(released.join(''), text.slice(0, -held.length), text);
+  }
+});
+
 t.test('utf-8 split inside a character survives', async (t) => {
   const bytes = Buffer.from('Grüße 😀 und ghp_FAKEfake0123456789FAKEfake0123456789');
   const chunks = [...bytes].map((byte) => Buffer.from([byte]));

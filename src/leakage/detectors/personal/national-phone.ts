@@ -126,7 +126,10 @@ export function nationalPhone(): Detector {
     id: 'phone-national',
     kind: 'phone',
     group: 'personal',
-    pattern: '[0-9(][0-9() .-]{8,22}[0-9]',
+    // The first group decides the shape: a trunk 0, a parenthesis, or a three-digit area code
+    // (see isTrunkNumber and isAreaCodeNumber). Stating it here lets a stream release text such
+    // as `Node.js 20 ` at once instead of holding it for a number that cannot follow.
+    pattern: '(?:\\(|\\b0)[0-9() .-]{8,22}[0-9]|\\b[2-9][0-9]{2}[ .-][0-9() .-]{5,19}[0-9]',
     validate: (match, text) => {
       const start = match.index;
       const end = start + match[0].length;
