@@ -47,6 +47,16 @@ t.test('text before a possible match is released at once', async (t) => {
   t.equal(rest.map((span) => span.text).join(''), '[REDACTED:github] ok');
 });
 
+t.test('credential name is sent before its value', async (t) => {
+  const scanner = new TextScanner(policy.detectors, { maxHoldBack: 65_536 });
+  const first = scanner.push('the workspace token ').map((span) => span.text);
+  t.equal(first.join(''), 'the workspace token ', 'a name with no separator yet');
+  const second = scanner.push('= "Zf3D0LX').map((span) => span.text);
+  t.equal(second.join(''), '=', 'the text up to the separator');
+  const rest = [...scanner.push('CM3EIMbgJpUNnkRtO" ok'), ...scanner.end()];
+  t.equal(rest.map((span) => span.text).join(''), ' "[REDACTED:generic_secret]" ok');
+});
+
 t.test('short numbers are not held', async (t) => {
   // No card starts with a group of fewer than four digits, and no national phone number with a
   // group of two, so these tails cannot begin a match and must not wait for the next chunk.
@@ -84,6 +94,14 @@ const fragments = fc.constantFrom(
   '😀 ',
   'the ',
   'password = "Zf3D0LXCM3EIMbgJpUNnkRtO" ',
+  'api_key: Qm7xV2pL9zR4tK8wN3cB ',
+  'Authorization: Bearer Zf3D0LXCM3EIMbgJpUNnkRtO ',
+  'curl -u admin:Zf3D0LXCM3q ',
+  '"client_secret" , "Qm7xV2pL9zR4tK8wN3cB" ',
+  'token ',
+  '= ',
+  ': ',
+  'Zf3D0LXCM3EIMbgJpUNnkRtO ',
   `${secret} `,
   'AKIAFAKEKEY2345TEST7 ',
   'jane.doe@fake-mail.test ',

@@ -10,11 +10,14 @@ export type DetectorGroup = 'secrets' | 'personal' | 'canary' | 'custom';
  *   next search starts at `end`); `secretStart`/`secretEnd` is the part to redact and hash,
  *   inside it (a `password=` assignment redacts only the value).
  * - not found: there is no match starting in `[from, pendingFrom)`, and the outcome for
- *   positions from `pendingFrom` on depends on text that has not arrived yet.
+ *   positions from `pendingFrom` on depends on text that has not arrived yet. `holdFrom`, when
+ *   set, is where the secret of a pending match could start at the earliest (at or after
+ *   `pendingFrom`), so the text before it may be sent while the next search still starts at
+ *   `pendingFrom`.
  */
 export type DetectorStep =
   | { found: true; start: number; end: number; secretStart: number; secretEnd: number }
-  | { found: false; pendingFrom: number };
+  | { found: false; pendingFrom: number; holdFrom?: number };
 
 /**
  * A leakage detector. Its result for a position may depend only on the text from 32 characters

@@ -29,6 +29,11 @@ export interface PatternDetectorSpec {
   flags?: string;
   /** Accepts the whole match when omitted. */
   validate?: MatchValidator;
+  /**
+   * Returns where the secret of a match pending from `pendingFrom` could start at the earliest,
+   * for a detector that redacts only part of its match (see DetectorStep).
+   */
+  secretFloor?: (text: string, pendingFrom: number) => number;
 }
 
 /**
@@ -44,6 +49,7 @@ export class PatternDetector implements Detector {
   readonly prefilter: { readonly match: string; readonly pending: string };
   private readonly pattern: ScanPattern;
   private readonly validate: MatchValidator;
+  private readonly secretFloor: ((text: string, pendingFrom: number) => number) | undefined;
   /** Memo of the last pending-start search, which is reused while `from` stays before it. */
   private memo = { text: '', from: -1, pending: -1 };
 
@@ -56,6 +62,7 @@ export class PatternDetector implements Detector {
     // Every accepted match is a regex match, so the pattern's own sources bound it.
     this.prefilter = this.pattern.setSources;
     this.validate = spec.validate ?? wholeMatch;
+    this.secretFloor = spec.secretFloor;
   }
 
   next(text: string, from: number, complete: boolean): DetectorStep {
@@ -78,7 +85,8 @@ export class PatternDetector implements Detector {
       }
       at = match.index + 1;
     }
-    return { found: false, pendingFrom };
+    if (this.secretFloor === undefined || complete) return { found: false, pendingFrom };
+    return { found: false, pendingFrom, holdFrom: this.secretFloor(text, pendingFrom) };
   }
 
   private pendingStart(text: string, from: number): number {

@@ -48,8 +48,8 @@ interface Accepted {
 
 /**
  * Scans one logical text stream incrementally. Each `push` releases all text before the earliest
- * position where any detector could still start a match, with redactions applied, and holds back
- * only that tail. The output and the detections are the same for any split of the input into
+ * position where any detector could still redact, with redactions applied, and holds back only
+ * that tail. The output and the detections are the same for any split of the input into
  * chunks, provided every detector respects its contract (see Detector).
  */
 export class TextScanner {
@@ -59,6 +59,8 @@ export class TextScanner {
   private releasedUpTo = 0;
   /** Per detector: the position its next search starts at; everything before is decided. */
   private readonly positions: number[];
+  /** Per detector: the earliest position it may still redact; text before it can be sent. */
+  private readonly holdFrom: number[];
   private accepted: Accepted[] = [];
   private blockReason: BlockReason | undefined;
   /**
@@ -72,6 +74,7 @@ export class TextScanner {
     private readonly options: TextScannerOptions,
   ) {
     this.positions = detectors.map(() => 0);
+    this.holdFrom = detectors.map(() => 0);
   }
 
   /** The reason output stopped, once a `block` detection or the hold-back limit is hit. */
@@ -110,7 +113,7 @@ export class TextScanner {
     this.advanceDetectors(complete);
     if (this.blockReason) return [];
     const bufferEnd = this.releasedUpTo + this.buffer.length;
-    let releaseTo = complete ? bufferEnd : Math.min(bufferEnd, ...this.positions);
+    let releaseTo = complete ? bufferEnd : Math.min(bufferEnd, ...this.holdFrom);
     const groups = this.redactionGroups();
     // Never release part of a redaction: stop before one that is not complete inside.
     for (const group of groups) {
@@ -135,6 +138,7 @@ export class TextScanner {
       if (selected !== undefined && !selected[index]) {
         // Nothing to find and nothing pending: as if the detector had decided the whole text.
         this.positions[index] = base + text.length;
+        this.holdFrom[index] = base + text.length;
         return;
       }
       let from = this.positions[index]! - base;
@@ -142,6 +146,8 @@ export class TextScanner {
         const step = detector.next(text, from, complete);
         if (!step.found) {
           this.positions[index] = step.pendingFrom + base;
+          this.holdFrom[index] =
+            Math.max(step.holdFrom ?? step.pendingFrom, step.pendingFrom) + base;
           return;
         }
         if (step.end <= from || step.start < from) {
@@ -206,7 +212,10 @@ export class TextScanner {
     }
     if (cursor < releaseTo) spans.push(this.plainSpan(cursor, releaseTo));
     const cut = releaseTo - this.releasedUpTo;
-    this.context = (this.context + this.buffer.slice(0, cut)).slice(-LOOK_BEHIND);
+    // Keep the look-behind before every next search, which may start in text already sent.
+    const base = this.releasedUpTo - this.context.length;
+    const keepFrom = Math.min(releaseTo, ...this.positions) - LOOK_BEHIND;
+    this.context = (this.context + this.buffer.slice(0, cut)).slice(Math.max(0, keepFrom - base));
     this.buffer = this.buffer.slice(cut);
     this.releasedUpTo = releaseTo;
     return spans;

@@ -53,6 +53,12 @@ export function credentialAssignment(): Detector {
     group: 'secrets',
     pattern: `${assignment}|${cliUser}`,
     validate: validateAssignment,
+    // Only the value is redacted, and it follows a `=`, `:` or `,`: a stream may send the
+    // credential name at once (prose often ends a chunk with `token `).
+    secretFloor: (text, pendingFrom) => {
+      const separator = text.slice(pendingFrom).search(/[=:,]/);
+      return separator < 0 ? text.length : pendingFrom + separator + 1;
+    },
   });
 }
 
