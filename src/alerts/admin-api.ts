@@ -125,15 +125,16 @@ async function route(
   url: URL,
   options: AlertsApiOptions,
 ): Promise<void> {
-  const method = request.method ?? '';
+  // Node's server sends no body for HEAD, so HEAD is served as GET, as HTTP requires.
+  const method = request.method === 'HEAD' ? 'GET' : (request.method ?? '');
   if (url.pathname === ALERTS_PATH) {
-    if (method !== 'GET') throw methodNotAllowed(`use GET on ${ALERTS_PATH}`, 'GET');
+    if (method !== 'GET') throw methodNotAllowed(`use GET on ${ALERTS_PATH}`, 'GET, HEAD');
     return listFirings(response, url, options);
   }
   if (url.pathname === BLOCKS_PATH) {
     if (method === 'GET') return listBlocks(response, options);
     if (method === 'POST') return createBlock(request, response, options);
-    throw methodNotAllowed(`use GET or POST on ${BLOCKS_PATH}`, 'GET, POST');
+    throw methodNotAllowed(`use GET or POST on ${BLOCKS_PATH}`, 'GET, HEAD, POST');
   }
   if (method !== 'DELETE') throw methodNotAllowed('use DELETE on a single block', 'DELETE');
   return deleteBlock(response, url, options);

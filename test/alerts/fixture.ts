@@ -90,7 +90,7 @@ export async function query(
 /** Sends an admin request with the admin token and returns the status and the JSON body. */
 export async function admin(
   gw: TestGateway,
-  method: 'GET' | 'POST' | 'DELETE',
+  method: 'GET' | 'HEAD' | 'POST' | 'DELETE',
   pathAndQuery: string,
   body?: object,
 ): Promise<{ status: number; body: Record<string, unknown> | undefined }> {

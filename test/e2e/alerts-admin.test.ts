@@ -132,8 +132,17 @@ t.test('admin API rejects invalid requests', async (t) => {
   const kinds = await admin(gw, 'DELETE', '/admin/blocks/a?kind=subject&kind=session');
   t.equal(kinds.status, 400, 'kind given twice');
   t.equal((await admin(gw, 'DELETE', '/admin/blocks/a?kind=email')).status, 400, 'bad kind');
-  t.equal((await admin(gw, 'DELETE', '/admin/blocks')).status, 405);
-  t.equal((await admin(gw, 'POST', '/admin/alerts', {})).status, 405);
+  const deleteAll = await admin(gw, 'DELETE', '/admin/blocks');
+  t.equal(deleteAll.status, 405, 'DELETE on the list');
+  t.equal(deleteAll.body?.['code'], 'method_not_allowed');
+  const postAlerts = await admin(gw, 'POST', '/admin/alerts', {});
+  t.equal(postAlerts.status, 405, 'POST on the alerts');
+  t.equal(postAlerts.body?.['code'], 'method_not_allowed');
+  for (const path of ['/admin/blocks', '/admin/alerts']) {
+    const head = await admin(gw, 'HEAD', path);
+    t.equal(head.status, 200, `HEAD ${path}`);
+    t.equal(head.body, undefined, `HEAD ${path} has no body`);
+  }
 });
 
 t.test('firings are listed', async (t) => {
