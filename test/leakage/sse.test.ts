@@ -59,6 +59,21 @@ t.test('plain text events are scanned as one text', async (t) => {
   t.equal(run.output.toString(), 'id: 1\ndata: token [REDACTED:github]\n\nid: 2\ndata:  end\n\n');
 });
 
+t.test('leading byte order mark is dropped', async (t) => {
+  // Clients drop one leading U+FEFF and read the line after it as a field, so the scanner must
+  // read it as data too; a mark split over chunks is the same.
+  const body = Buffer.from(`\uFEFFdata: token ${secret} end\n\ndata: ok\n\n`);
+  const pairs = Array.from({ length: Math.ceil(body.length / 2) }, (_, index) =>
+    body.subarray(index * 2, index * 2 + 2),
+  );
+  for (const chunks of [[body], [body.subarray(0, 1), body.subarray(1)], pairs]) {
+    const run = await runTransform(policy, SSE, chunks);
+    const text = run.output.toString();
+    t.equal(text, 'data: token [REDACTED:github] end\n\ndata: ok\n\n');
+    t.notOk(text.includes('FAKEfake'), 'no piece of the secret remains');
+  }
+});
+
 t.test('gzip-encoded sse is decompressed and scanned', async (t) => {
   const body = gzipSync(Buffer.from(chatStream(['secret ', secret, ' end'])));
   const run = await runTransform(

@@ -16,10 +16,17 @@ export type SseEvent = SseLine[];
 export class SseEventParser {
   private rest = '';
   private lines: SseLine[] = [];
+  private started = false;
 
   /** Adds text and returns the events it completes. */
   push(text: string): SseEvent[] {
     this.rest += text;
+    if (!this.started && this.rest !== '') {
+      // Clients ignore one leading byte order mark, so the first line is a field to them: the
+      // scanner must read it as one too. The mark itself is dropped, as clients drop it.
+      this.started = true;
+      if (this.rest.startsWith('\uFEFF')) this.rest = this.rest.slice(1);
+    }
     const events: SseEvent[] = [];
     for (;;) {
       const line = this.nextLine();
