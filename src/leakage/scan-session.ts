@@ -10,7 +10,8 @@ export type LimitReason =
   | 'max_compression_ratio'
   | 'invalid_compressed_data'
   | 'unsupported_encoding'
-  | 'unsupported_charset';
+  | 'unsupported_charset'
+  | 'duplicate_json_key';
 
 /** A limit that was hit: `flag` when the rest passed unscanned, `block` when output stopped. */
 export interface LimitEvent {

@@ -74,6 +74,27 @@ t.test('leading byte order mark is dropped', async (t) => {
   }
 });
 
+t.test('duplicate delta key stops the stream', async (t) => {
+  // JSON.parse keeps the last `content`, which completes the token; joining both copies hides it.
+  const first = '{"choices":[{"index":0,"delta":{"content":"token ghp_FAKEfake0123456"}}]}';
+  const second =
+    '{"choices":[{"index":0,"delta":{"content":" ","content":"789FAKEfake0123456789 end"}}]}';
+  const run = await runTransform(policy, SSE, [`data: ${first}\n\ndata: ${second}\n\n`]);
+  t.same(run.blocked, { type: 'limit', reason: 'duplicate_json_key' });
+  t.same(run.limits, [{ reason: 'duplicate_json_key', action: 'block' }]);
+  const events = sseData(run.output.toString());
+  t.equal(events.length, 1, 'only the error event is sent');
+  t.equal((JSON.parse(events[0]!) as { error: { code: string } }).error.code, 'response_blocked');
+  t.notOk(run.output.toString().includes('ghp_'), 'no piece of the token is sent');
+});
+
+t.test('duplicate keys outside deltas are scanned', async (t) => {
+  const record = `{"id":"a","id":"b","choices":[{"index":0,"delta":{"content":"hello"}}]}`;
+  const run = await runTransform(policy, SSE, [`data: ${record}\n\n`]);
+  t.equal(run.blocked, undefined);
+  t.equal(run.output.toString(), `data: ${record}\n\n`);
+});
+
 t.test('gzip-encoded sse is decompressed and scanned', async (t) => {
   const body = gzipSync(Buffer.from(chatStream(['secret ', secret, ' end'])));
   const run = await runTransform(

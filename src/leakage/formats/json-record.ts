@@ -41,9 +41,15 @@ export function prepareJsonRecord(
   const tokens = jsonStringTokens(text);
   const replacements = new Map<number, string>();
   const streamed: { token: JsonStringToken; segment: Segment }[] = [];
+  const streamedPaths = new Set<string>();
   for (const token of tokens) {
     const key = token.isKey ? undefined : deltaStreamKey(token.path, value);
     if (key !== undefined) {
+      // Two strings at one path mean a member name written twice. JSON.parse keeps the last
+      // copy, other parsers the first, so the text a client joins is unknown: stop the response.
+      const path = JSON.stringify(token.path);
+      if (streamedPaths.has(path)) session.limit('duplicate_json_key', 'block');
+      streamedPaths.add(path);
       streamed.push({ token, segment: streams.append(key, token.value) });
       continue;
     }
