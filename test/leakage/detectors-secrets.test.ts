@@ -113,6 +113,11 @@ const positives: [string, string, string][] = [
     'curl -u admin:Fk9-pQ2x7Lm4 https://example.test',
     'curl -u admin:[REDACTED:generic_secret] https://example.test',
   ],
+  [
+    'credential-assignment',
+    'Use api_key: Zr8fK2pQ9xLm4Nc. Then retry.',
+    'Use api_key: [REDACTED:generic_secret]. Then retry.',
+  ],
 ];
 
 t.test('secret detectors redact fake secrets', async (t) => {

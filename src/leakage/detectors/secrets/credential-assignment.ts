@@ -64,8 +64,13 @@ export function credentialAssignment(): Detector {
 
 const validateAssignment: MatchValidator = (match, text) => {
   const assigned = groupSpan(match, 1);
-  const secret = assigned ?? groupSpan(match, 2);
-  if (!secret) return undefined;
+  const span = assigned ?? groupSpan(match, 2);
+  if (!span) return undefined;
+  // Value characters include `.`, so `api_key: X.` at the end of a sentence takes the full
+  // stop; leave it out of the redaction and the hash.
+  let end = span.end;
+  while (end > span.start && text[end - 1] === '.') end -= 1;
+  const secret = { start: span.start, end };
   const value = text.slice(secret.start, secret.end);
   const minLength = assigned ? ASSIGNMENT_MIN_LENGTH : CLI_PASSWORD_MIN_LENGTH;
   const minEntropy = assigned ? ASSIGNMENT_MIN_ENTROPY : CLI_PASSWORD_MIN_ENTROPY;
