@@ -7,12 +7,14 @@ import type { RecordFormat } from './record-body.js';
 
 /** Stream key of `data` that is not JSON: plain text events are pieces of one text. */
 const TEXT_DATA_STREAM = 'sse:data';
+/** Stream key of `data` that is a bare JSON string: such events are pieces of one text too. */
+const JSON_STRING_STREAM = 'sse:json-string';
 
 /**
  * Server-sent events. The `data` of each event is scanned; ids, event names, retry fields,
  * comments and line endings pass as received. JSON data is scanned string by string, with
- * chat completion deltas reassembled across events (see deltaStreamKey). An event whose data
- * changed is rewritten with `data: ` lines in place of its original data lines.
+ * streamed text reassembled across events (see deltaStreamKey). An event whose data changed
+ * is rewritten with `data: ` lines in place of its original data lines.
  */
 export class SseFormat implements RecordFormat {
   private readonly parser = new SseEventParser();
@@ -68,6 +70,15 @@ export class SseFormat implements RecordFormat {
           const changed = prepared.render(outputs);
           return changed === undefined ? raw : rewrite(changed);
         },
+      };
+    }
+    if (parsed && typeof parsed.value === 'string') {
+      // The quotes and escapes are not part of the text, so the decoded string is scanned.
+      const text = parsed.value;
+      const segment = this.streams.append(JSON_STRING_STREAM, text);
+      return {
+        segments: [segment],
+        render: ([output]) => (output === text ? raw : rewrite(JSON.stringify(output))),
       };
     }
     const segment = this.streams.append(TEXT_DATA_STREAM, data);
