@@ -31,8 +31,9 @@ export interface ResponseScanPlan {
   /** Headers the caller must remove before sending, because the body may change. */
   removeHeaders: string[];
   /**
-   * True when the caller should send headers only with the first output chunk (or at the end):
-   * a JSON body is output at once after scanning, so a block can still be an error response.
+   * True when the caller should send headers only with the first output chunk (or at the end),
+   * so that a block before any output can still be an error response. That holds for every
+   * scanned format but SSE, whose headers must reach the client at once.
    */
   deferHeaders: boolean;
 }
@@ -48,7 +49,7 @@ export function planResponseScan(
   }
   const removeHeaders = ['content-length', 'etag', 'content-md5', 'digest', 'content-digest'];
   if (headers['content-encoding'] !== undefined) removeHeaders.push('content-encoding');
-  return { format, passThrough: false, removeHeaders, deferHeaders: format === 'json' };
+  return { format, passThrough: false, removeHeaders, deferHeaders: format !== 'sse' };
 }
 
 /**
@@ -57,6 +58,10 @@ export function planResponseScan(
  * or a limit stops the response. The readable side then ends, after the format's error record
  * for SSE and NDJSON or at once for JSON and text, and later input is discarded. The caller
  * should then abort the upstream request, and for text bodies destroy the client connection.
+ *
+ * A block that the headers alone decide (an unsupported charset or Content-Encoding) is set when
+ * the transform is created: `blocked` is defined at once, no `blocked` event is emitted, and the
+ * transform outputs nothing at all, so that the caller can send an error response instead.
  */
 export class LeakageTransform extends Transform {
   readonly plan: ResponseScanPlan;
@@ -80,7 +85,13 @@ export class LeakageTransform extends Transform {
     this.plan = planResponseScan(policy, headers);
     this.session = new ScanSession(policy, hooks);
     this.scanner = this.createScanner(headers);
-    if (!this.plan.passThrough) this.setUpDecoder(headers['content-encoding']);
+    if (!this.plan.passThrough && !this.session.blocked) {
+      this.setUpDecoder(headers['content-encoding']);
+    }
+    if (this.session.blocked) {
+      this.ended = true;
+      this.push(null);
+    }
   }
 
   /** The reason the response was stopped, if it was. */
@@ -133,10 +144,12 @@ export class LeakageTransform extends Transform {
     if (this.plan.passThrough) {
       return new PassThroughScanner((bytes) => (counters.unscannedBytes += bytes));
     }
-    const decoding = textDecodingOf(headers['content-type']);
+    let decoding = textDecodingOf(headers['content-type']);
     if (decoding === 'unsupported') {
       this.session.limit('unsupported_charset', 'block');
-      return new PassThroughScanner(() => undefined);
+      // The format's scanner is still built, and Latin-1 maps every byte to a character, so that
+      // input reaching it after the block is dropped as after any other block, never passed on.
+      decoding = 'latin1';
     }
     const decoder = new ChunkDecoder(decoding);
     const session = this.session;

@@ -8,8 +8,12 @@ import type { PolicySnapshot } from '../policy/snapshot.js';
 import type { NormalizedTarget } from '../routing/normalize-path.js';
 import type { CompiledRoute } from '../routing/router.js';
 
-/** How a request ended, for the access log and the metrics. */
-export type Outcome = 'forwarded' | 'rejected' | 'answered' | 'upstream_failed' | 'aborted';
+/**
+ * The way a request ended, for the access log and the metrics. `response_blocked` means that the
+ * response scanner stopped the upstream's response with a 502, an error record or a cut.
+ */
+export type Outcome =
+  'forwarded' | 'rejected' | 'answered' | 'upstream_failed' | 'response_blocked' | 'aborted';
 
 /**
  * Per-request state. Stages read what earlier stages set and add their own results; nothing here

@@ -15,7 +15,11 @@ export function recordRequest(
   log: Logger,
 ): void {
   const endedAt = process.hrtime.bigint();
-  const aborted = !response.writableFinished && context.outcome !== 'upstream_failed';
+  // A response that the gateway itself cut keeps the outcome that gives the reason.
+  const aborted =
+    !response.writableFinished &&
+    context.outcome !== 'upstream_failed' &&
+    context.outcome !== 'response_blocked';
   if (aborted) context.outcome = 'aborted';
   const status = aborted ? CLIENT_CLOSED_REQUEST : response.statusCode;
   const route = context.route?.name ?? 'none';

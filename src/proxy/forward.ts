@@ -70,6 +70,7 @@ export async function forward(
             onLimit: (event) => recordScanLimit(context, metrics, event),
             onUnscanned: (reason) => recordUnscanned(context, metrics, reason),
             onBlock: (cause) => {
+              context.outcome = 'response_blocked';
               context.errorCode = 'response_blocked';
               context.errorReason =
                 cause.type === 'detection' ? `detector ${cause.detection.detector}` : cause.reason;

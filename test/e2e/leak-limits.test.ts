@@ -181,6 +181,8 @@ t.test('JSON over the scan limit gets 502', async (t) => {
   );
 
   const line = await accessLine(gw, body.request_id);
+  t.equal(line['status'], 502);
+  t.equal(line['outcome'], 'response_blocked');
   t.equal(line['code'], 'response_blocked');
   t.equal(line['reason'], 'max_scanned_size');
   const events = securityEvents(gw, 'response_unscanned');
@@ -224,6 +226,8 @@ t.test('SSE over the scan limit ends with an error event', async (t) => {
 
   const requestId = String(response.headers['x-request-id']);
   const line = await accessLine(gw, requestId);
+  t.equal(line['status'], 200);
+  t.equal(line['outcome'], 'response_blocked');
   t.equal(line['code'], 'response_blocked');
   t.equal(line['reason'], 'max_scanned_size');
   const unscanned = securityEvents(gw, 'response_unscanned');
@@ -247,6 +251,8 @@ t.test('text over the scan limit is cut', async (t) => {
 
   const requestId = /\r\nx-request-id: (\S+)/i.exec(head)?.[1] ?? '';
   const line = await accessLine(gw, requestId);
+  t.equal(line['status'], 200, 'logged with the status sent, not as a client abort');
+  t.equal(line['outcome'], 'response_blocked', 'logged as cut by the gateway');
   t.equal(line['code'], 'response_blocked');
   t.equal(line['reason'], 'max_scanned_size');
   const events = securityEvents(gw, 'response_unscanned');
@@ -304,6 +310,8 @@ t.test('hold-back limit stops the stream', async (t) => {
 
   const requestId = /\r\nx-request-id: (\S+)/i.exec(head)?.[1] ?? '';
   const line = await accessLine(gw, requestId);
+  t.equal(line['status'], 200, 'logged with the status sent, not as a client abort');
+  t.equal(line['outcome'], 'response_blocked', 'logged as cut by the gateway');
   t.equal(line['code'], 'response_blocked');
   t.equal(line['reason'], 'max_hold_back');
   const events = securityEvents(gw, 'response_unscanned');

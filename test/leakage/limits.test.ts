@@ -1,4 +1,5 @@
 import t from 'tap';
+import { LeakageTransform } from '../../src/leakage/index.js';
 import { chatChunk, chunksOf, policyOf, runTransform, sseData } from './helpers.js';
 
 const TEXT = { 'content-type': 'text/plain; charset=utf-8' };
@@ -105,4 +106,35 @@ t.test('binary bodies are counted as unscanned', async (t) => {
   t.equal(run.counters.unscannedBytes, body.length * 2);
   t.equal(run.counters.scannedBytes, 0);
   t.same(run.limits, [], 'no limit applies to a binary body');
+});
+
+t.test('a body in an unsupported charset is stopped before any output', async (t) => {
+  const body = `data: token ${secret}\n\n`;
+  for (const contentType of [
+    'text/event-stream; charset=utf-16',
+    'application/x-ndjson; charset=shift_jis',
+    'text/plain; charset=x-unknown',
+    'application/json; charset=utf-32',
+  ]) {
+    const transform = new LeakageTransform(blocking, { 'content-type': contentType });
+    t.same(
+      transform.blocked,
+      { type: 'limit', reason: 'unsupported_charset' },
+      `${contentType}: blocked before the body arrives`,
+    );
+    const run = await runTransform(blocking, { 'content-type': contentType }, [body, body]);
+    t.equal(run.output.length, 0, `${contentType}: nothing is output, not even an error record`);
+    t.same(run.limits, [{ reason: 'unsupported_charset', action: 'block' }]);
+    t.equal(run.counters.unscannedBytes, 0, `${contentType}: nothing passed unscanned`);
+  }
+});
+
+t.test('an unsupported encoding is stopped before any output', async (t) => {
+  const run = await runTransform(
+    blocking,
+    { 'content-type': 'text/event-stream', 'content-encoding': 'zstd' },
+    [`data: token ${secret}\n\n`],
+  );
+  t.same(run.blocked, { type: 'limit', reason: 'unsupported_encoding' });
+  t.equal(run.output.length, 0);
 });
