@@ -59,19 +59,27 @@ t.test('plain text events are scanned as one text', async (t) => {
   t.equal(run.output.toString(), 'id: 1\ndata: token [REDACTED:github]\n\nid: 2\ndata:  end\n\n');
 });
 
-t.test('leading byte order mark is dropped', async (t) => {
-  // Clients drop one leading U+FEFF and read the line after it as a field, so the scanner must
-  // read it as data too; a mark split over chunks is the same.
-  const body = Buffer.from(`\uFEFFdata: token ${secret} end\n\ndata: ok\n\n`);
-  const pairs = Array.from({ length: Math.ceil(body.length / 2) }, (_, index) =>
-    body.subarray(index * 2, index * 2 + 2),
-  );
-  for (const chunks of [[body], [body.subarray(0, 1), body.subarray(1)], pairs]) {
-    const run = await runTransform(policy, SSE, chunks);
-    const text = run.output.toString();
-    t.equal(text, 'data: token [REDACTED:github] end\n\ndata: ok\n\n');
-    t.notOk(text.includes('FAKEfake'), 'no piece of the secret remains');
+t.test('data after byte order marks is scanned', async (t) => {
+  // Clients drop one leading U+FEFF and read the line after it as a field, and some trim more
+  // than one, so a line with marks before `data` is scanned as data, in any chunking.
+  for (const marks of ['\uFEFF', '\uFEFF\uFEFF']) {
+    const body = Buffer.from(`${marks}data: token ${secret} end\n\ndata: ok\n\n`);
+    const pairs = Array.from({ length: Math.ceil(body.length / 2) }, (_, index) =>
+      body.subarray(index * 2, index * 2 + 2),
+    );
+    for (const chunks of [[body], [body.subarray(0, 1), body.subarray(1)], pairs]) {
+      const run = await runTransform(policy, SSE, chunks);
+      const text = run.output.toString();
+      t.equal(text, 'data: token [REDACTED:github] end\n\ndata: ok\n\n', `${marks.length} marks`);
+      t.notOk(text.includes('FAKEfake'), 'no piece of the secret remains');
+    }
   }
+});
+
+t.test('byte order mark of a clean stream is kept', async (t) => {
+  const body = '\uFEFFdata: hello\n\n';
+  const run = await runTransform(policy, SSE, [body]);
+  t.equal(run.output.toString(), body);
 });
 
 t.test('duplicate delta key stops the stream', async (t) => {
@@ -88,8 +96,18 @@ t.test('duplicate delta key stops the stream', async (t) => {
   t.notOk(run.output.toString().includes('ghp_'), 'no piece of the token is sent');
 });
 
-t.test('duplicate keys outside deltas are scanned', async (t) => {
-  const record = `{"id":"a","id":"b","choices":[{"index":0,"delta":{"content":"hello"}}]}`;
+t.test('duplicate index stops the stream', async (t) => {
+  // A parser that keeps the first `index` joins the second half to choice 0.
+  const first = '{"choices":[{"index":0,"delta":{"content":"token ghp_FAKEfake0123456"}}]}';
+  const second =
+    '{"choices":[{"index":0,"index":1,"delta":{"content":"789FAKEfake0123456789 end"}}]}';
+  const run = await runTransform(policy, SSE, [`data: ${first}\n\ndata: ${second}\n\n`]);
+  t.same(run.blocked, { type: 'limit', reason: 'duplicate_json_key' });
+  t.notOk(run.output.toString().includes('ghp_'), 'no piece of the token is sent');
+});
+
+t.test('duplicate keys without streamed text are scanned', async (t) => {
+  const record = `{"id":"a","id":"b","usage":{"total_tokens":3}}`;
   const run = await runTransform(policy, SSE, [`data: ${record}\n\n`]);
   t.equal(run.blocked, undefined);
   t.equal(run.output.toString(), `data: ${record}\n\n`);

@@ -41,20 +41,20 @@ export function prepareJsonRecord(
   const tokens = jsonStringTokens(text);
   const replacements = new Map<number, string>();
   const streamed: { token: JsonStringToken; segment: Segment }[] = [];
-  const streamedPaths = new Set<string>();
   for (const token of tokens) {
     const key = token.isKey ? undefined : deltaStreamKey(token.path, value);
     if (key !== undefined) {
-      // Two strings at one path mean a member name written twice. JSON.parse keeps the last
-      // copy, other parsers the first, so the text a client joins is unknown: stop the response.
-      const path = JSON.stringify(token.path);
-      if (streamedPaths.has(path)) session.limit('duplicate_json_key', 'block');
-      streamedPaths.add(path);
       streamed.push({ token, segment: streams.append(key, token.value) });
       continue;
     }
     const scanned = scanStandalone(token, session);
     if (scanned !== undefined) replacements.set(token.start, scanned);
+  }
+  // A member name written twice makes the text and the stream it joins depend on the parser:
+  // JSON.parse keeps the last copy, others the first. With streamed text in the record, no
+  // single reading is safe, so the response stops.
+  if (streamed.length > 0 && hasDuplicateMember(tokens)) {
+    session.limit('duplicate_json_key', 'block');
   }
   const render = (outputs: string[]): string | undefined => {
     streamed.forEach(({ token }, index) => {
@@ -76,4 +76,16 @@ function scanStandalone(token: JsonStringToken, session: ScanSession): string | 
   return scanned.startsWith(prefix)
     ? scanned.slice(prefix.length)
     : session.scanString(token.value);
+}
+
+/** Returns true when some object of the record has a member name twice. */
+function hasDuplicateMember(tokens: readonly JsonStringToken[]): boolean {
+  const members = new Set<string>();
+  for (const token of tokens) {
+    if (!token.isKey) continue;
+    const member = JSON.stringify([...token.path, token.value]);
+    if (members.has(member)) return true;
+    members.add(member);
+  }
+  return false;
 }

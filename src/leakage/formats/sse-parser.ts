@@ -16,17 +16,10 @@ export type SseEvent = SseLine[];
 export class SseEventParser {
   private rest = '';
   private lines: SseLine[] = [];
-  private started = false;
 
   /** Adds text and returns the events it completes. */
   push(text: string): SseEvent[] {
     this.rest += text;
-    if (!this.started && this.rest !== '') {
-      // Clients ignore one leading byte order mark, so the first line is a field to them: the
-      // scanner must read it as one too. The mark itself is dropped, as clients drop it.
-      this.started = true;
-      if (this.rest.startsWith('\uFEFF')) this.rest = this.rest.slice(1);
-    }
     const events: SseEvent[] = [];
     for (;;) {
       const line = this.nextLine();
@@ -72,8 +65,13 @@ export class SseEventParser {
   }
 }
 
-/** Returns the field name and value of a line; comments (`:` first) have no field. */
-export function sseField(line: string): { field: string; value: string } | undefined {
+/**
+ * Returns the field name and value of a line; comments (`:` first) have no field. Byte order
+ * marks before the name are skipped: clients drop one at the start of a stream, and some trim
+ * more, so a line that any client may read as `data` is scanned as `data`.
+ */
+export function sseField(text: string): { field: string; value: string } | undefined {
+  const line = text.replace(/^\uFEFF+/, '');
   if (line === '' || line.startsWith(':')) return undefined;
   const colon = line.indexOf(':');
   if (colon < 0) return { field: line, value: '' };
