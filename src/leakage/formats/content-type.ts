@@ -21,7 +21,16 @@ const TEXTUAL_APPLICATION = new Set([
   'markdown',
 ]);
 
-const NDJSON = new Set(['x-ndjson', 'ndjson', 'jsonl', 'x-jsonlines', 'jsonlines', 'json-seq']);
+const NDJSON = new Set([
+  'x-ndjson',
+  'ndjson',
+  'jsonl',
+  'x-jsonlines',
+  'jsonlines',
+  'json-seq',
+  'x-ldjson',
+  'stream+json',
+]);
 
 /**
  * Classifies a Content-Type. A missing type is scanned as text, and so is an unknown
@@ -32,7 +41,10 @@ export function bodyFormatOf(contentType: string | undefined): BodyFormat {
   if (contentType === undefined || contentType.trim() === '') return 'text';
   const [essence = '', ...parameters] = contentType.toLowerCase().split(';');
   const [type = '', subtype = ''] = essence.trim().split('/');
-  if (type === 'text') return subtype === 'event-stream' ? 'sse' : 'text';
+  if (type === 'text') {
+    if (subtype === 'event-stream') return 'sse';
+    return NDJSON.has(subtype) ? 'ndjson' : 'text';
+  }
   if (type !== 'application') return 'binary';
   if (NDJSON.has(subtype)) return 'ndjson';
   if (subtype === 'json' || subtype.endsWith('+json')) return 'json';
@@ -51,7 +63,20 @@ const LATIN1_COMPATIBLE = /^(?:iso-8859-\d+|latin1|l1|windows-125\d|cp125\d|asci
  * byte passes intact. UTF-16 and other multi-byte charsets are not supported.
  */
 export function textDecodingOf(contentType: string | undefined): TextDecoding {
-  const charset = /;\s*charset="?([^";\s]+)"?/i.exec(contentType ?? '')?.[1]?.toLowerCase();
-  if (charset === undefined || charset === 'utf-8' || charset === 'utf8') return 'utf8';
-  return LATIN1_COMPATIBLE.test(charset) ? 'latin1' : 'unsupported';
+  // Clients parse parameters differently: some allow spaces around `=`, some take a charset
+  // from inside a quoted value. Every text that any of them may read as a charset counts.
+  const charsets = [...(contentType ?? '').matchAll(/charset\s*=\s*"?\s*([^";,\s]*)/gi)].map(
+    (match) => match[1]!.toLowerCase(),
+  );
+  // An empty value names no charset, so it leaves the default, as clients read it.
+  const decodings = charsets
+    .filter((charset) => charset !== '')
+    .map((charset): TextDecoding => {
+      if (charset === 'utf-8' || charset === 'utf8') return 'utf8';
+      return LATIN1_COMPATIBLE.test(charset) ? 'latin1' : 'unsupported';
+    });
+  if (decodings.includes('unsupported')) return 'unsupported';
+  return decodings.length > 0 && decodings.every((decoding) => decoding === 'latin1')
+    ? 'latin1'
+    : 'utf8';
 }
