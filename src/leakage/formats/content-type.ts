@@ -61,6 +61,10 @@ const LATIN1_COMPATIBLE = /^(?:iso-8859-\d+|latin1|l1|windows-125\d|cp125\d|asci
  * encoding JSON allows). ASCII-compatible single-byte charsets are read as Latin-1, which maps
  * each byte to one character and back unchanged, so ASCII secrets are found and every other
  * byte passes intact. UTF-16 and other multi-byte charsets are not supported.
+ *
+ * NOTE: a UTF-16 byte order mark at the start of a body is not checked. Browsers let it override
+ * the header's charset, so such a body under a UTF-8 type is read as UTF-8 here and passes
+ * unmatched.
  */
 export function textDecodingOf(contentType: string | undefined): TextDecoding {
   // Clients parse parameters differently: some allow spaces around `=`, some take a charset
