@@ -60,8 +60,8 @@ export function planResponseScan(
  * should then abort the upstream request, and for text bodies destroy the client connection.
  *
  * A block that the headers alone decide (an unsupported charset or Content-Encoding) is set when
- * the transform is created: `blocked` is defined at once, no `blocked` event is emitted, and the
- * transform outputs nothing at all, so that the caller can send an error response instead.
+ * the transform is created. Then `blocked` is defined at once and no `blocked` event is emitted.
+ * The transform outputs nothing, so the caller can send an error response instead.
  */
 export class LeakageTransform extends Transform {
   readonly plan: ResponseScanPlan;
